@@ -1,0 +1,23 @@
+"""`/api/v1/me`: the LMS endpoint the AMC calls with its OAuth2 token (django-oauth-toolkit)."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class MeView(APIView):
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Who the OAuth2 bearer token belongs to",
+        responses=inline_serializer(
+            "Me", {"username": serializers.CharField(), "email": serializers.CharField()}
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"username": request.user.get_username(), "email": request.user.email})

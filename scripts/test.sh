@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole suite: lint, then every test on SQLite and on a throwaway PostgreSQL,
+# with a real Keycloak started on loopback for both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SUPPORT_TOOLS_INSECURE_DEV=1
+BIN=.venv/bin
+
+echo "== ruff" >&2
+$BIN/ruff check .
+$BIN/ruff format --check .
+
+cleanup() {
+  [ -n "${PG_TMP:-}" ] && scripts/pg.sh stop "$PG_TMP"
+  [ -x scripts/keycloak.sh ] && scripts/keycloak.sh stop || true
+}
+trap cleanup EXIT
+
+if [ -x scripts/keycloak.sh ]; then
+  echo "== Keycloak" >&2
+  eval "$(scripts/keycloak.sh start)"
+fi
+
+echo "== PostgreSQL" >&2
+pg_env=$(scripts/pg.sh start)
+eval "$pg_env"
+pg_url=$DATABASE_URL
+unset DATABASE_URL
+
+echo "== tests on SQLite" >&2
+$BIN/pytest -q "$@"
+
+echo "== tests on PostgreSQL" >&2
+DATABASE_URL=$pg_url $BIN/pytest -q "$@"

@@ -1,0 +1,166 @@
+"""The audit trail: one SupportAction row per run, in the same transaction as its change.
+
+    with support_action("ensure_amc_admin", actor=actor, inputs={...}, dry_run=dry_run) as trail:
+        trail.about(user)
+        ... change things, calling trail.changed(obj, field, before, after) ...
+        trail.result = result.as_dict()
+
+A dry run executes the same code and rolls its writes back before the audit row is written,
+so a dry run can never disagree with the real run. A failure rolls everything back and is
+then recorded in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from support_tools.actors import Actor
+from support_tools.errors import SupportError
+from support_tools.models import SupportAction
+from support_tools.secrets import mask_token
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED_ERROR = "An unexpected error stopped {action}; nothing was changed. ({detail})"
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return {"model": value._meta.label, "pk": value.pk, "repr": str(value)}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class AuditTrail:
+    action: str
+    actor: Actor
+    inputs: dict[str, Any]
+    dry_run: bool
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+    subject_user: Any = None
+    target: models.Model | None = None
+
+    def about(self, user: Any = None, *, target: models.Model | None = None) -> None:
+        if user is not None:
+            self.subject_user = user
+        if target is not None:
+            self.target = target
+
+    def changed(
+        self, obj: models.Model | str, field_name: str, before: Any, after: Any, *, secret=False
+    ) -> None:
+        if secret:
+            before, after = mask_token(before), mask_token(after)
+        self.changes.append(
+            {
+                "object": _label(obj),
+                "field": field_name,
+                "before": jsonable(before),
+                "after": jsonable(after),
+            }
+        )
+
+    def created(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
+        self.changes.append({"object": _label(obj), "created": jsonable(fields or {})})
+
+    def deleted(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
+        self.changes.append({"object": _label(obj), "deleted": jsonable(fields or {})})
+
+    def note(self, text: str) -> None:
+        """A change outside the database (another system), recorded as it happened."""
+        self.changes.append({"external": text})
+
+    def _row(self, outcome: str, error: str = "") -> SupportAction:
+        target = self.target
+        return SupportAction(
+            actor=self.actor.user,
+            actor_label=self.actor.label[:200],
+            door=self.actor.door,
+            action=self.action,
+            subject_user=self.subject_user if getattr(self.subject_user, "pk", None) else None,
+            target_type=target._meta.label if target is not None else "",
+            target_id=str(target.pk) if target is not None and target.pk else "",
+            target_label=str(target)[:300] if target is not None else "",
+            inputs=jsonable(self.inputs),
+            dry_run=self.dry_run,
+            outcome=outcome,
+            changes=self.changes,
+            result=jsonable(self.result),
+            error=error,
+        )
+
+
+def _label(obj: models.Model | str) -> str:
+    if isinstance(obj, str):
+        return obj
+    return f"{obj._meta.label}#{obj.pk}" if obj.pk else obj._meta.label
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+@contextmanager
+def support_action(
+    action: str,
+    *,
+    actor: Actor,
+    inputs: dict[str, Any],
+    dry_run: bool = False,
+    permission: str | None = None,
+) -> Iterator[AuditTrail]:
+    """`permission` ("app_label.codename", or a bare support_tools codename) is checked first;
+    a refusal is recorded like any other failure."""
+    trail = AuditTrail(action=action, actor=actor, inputs=inputs, dry_run=dry_run)
+    try:
+        if permission:
+            actor.require(permission, action=action)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    yield trail
+                    if dry_run:
+                        raise _DryRunRollback
+            except _DryRunRollback:
+                pass
+            outcome = trail.outcome or (
+                SupportAction.Outcome.CHANGED if trail.changes else SupportAction.Outcome.UNCHANGED
+            )
+            trail._row(outcome).save()
+    except SupportError as exc:
+        _record_failure(trail, exc.message)
+        raise
+    except Exception as exc:
+        log.exception("support action %s failed", action)
+        _record_failure(trail, UNEXPECTED_ERROR.format(action=action, detail=type(exc).__name__))
+        raise
+
+
+def _record_failure(trail: AuditTrail, message: str) -> None:
+    # The action's own transaction has been rolled back: nothing it did is left,
+    # and the changes it had noted did not happen (but for another system's, kept as notes).
+    trail.changes = [c for c in trail.changes if "external" in c]
+    try:
+        with transaction.atomic():
+            trail._row(SupportAction.Outcome.FAILED, error=message).save()
+    except Exception:  # pragma: no cover - the database itself is down
+        log.exception("could not record the failure of %s", trail.action)

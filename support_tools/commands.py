@@ -1,0 +1,80 @@
+"""The base of every support management command: --json, --dry-run, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from support_tools.actors import Actor
+from support_tools.errors import SupportError
+
+
+class _Parser(CommandParser):
+    def error(self, message: str):  # noqa: ANN201 - argparse signature
+        raise CommandError(f"{self.prog}: {message}", returncode=2)
+
+
+class SupportCommand(BaseCommand):
+    """Subclasses set `action` and `mutating`, add their arguments and implement `run`,
+    which calls one service and returns its result (anything with `as_dict()`)."""
+
+    action: str = ""
+    mutating: bool = False
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _Parser  # parse errors become one plain line, not usage text
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        if self.mutating:
+            parser.add_argument(
+                "--dry-run", action="store_true", help="Write nothing; say what would change."
+            )
+        return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:  # raised while parsing, before execute() could catch it
+            sys.stderr.write(f"error: {exc}\n")
+            sys.exit(exc.returncode)
+
+    def actor(self) -> Actor:
+        return Actor.system(f"manage.py {self.action}")
+
+    def run(self, options: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            result = self.run(options, self.actor())
+        except SupportError as exc:
+            raise CommandError(exc.message) from None
+        data = result.as_dict()
+        if options["json"]:
+            self.stdout.write(json.dumps(data, default=str))
+        else:
+            self.stdout.write(render_text(data))
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """A readable form of the JSON: the checklist first, then the rest."""
+    lines: list[str] = []
+    if "problems" in data:
+        lines.append("OK: no problem found." if data.get("ok") else "Problems found:")
+        for p in data["problems"]:
+            mark = "!" if p["severity"] == "warning" else "x"
+            fix = f"  [fix: {p['fix']}]" if p.get("fix") else ""
+            lines.append(f"  {mark} {p['code']}: {p['message']}{fix}")
+    if "changed" in data:
+        verb = "would change" if data.get("dry_run") else "changed"
+        lines.append(f"Something {verb}." if data["changed"] else "Nothing to change.")
+    for key, value in data.items():
+        if key in {"problems", "ok", "changed", "dry_run", "results"}:
+            continue
+        lines.append(f"{key}: {json.dumps(value, default=str)}")
+    for row in data.get("results", []):
+        lines.append("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    return "\n".join(lines)
