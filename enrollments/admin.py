@@ -1,0 +1,1 @@
+"""Admin registrations and pages of the enrollments app."""

@@ -1,0 +1,1 @@
+"""Models of the enrollments app (see shared/CONTRACT.md)."""

@@ -1,0 +1,1 @@
+"""Admin registrations and pages of this playbook (imported by orgs/admin.py)."""

@@ -1,0 +1,158 @@
+"""Support pages inside the Django admin: a form, a dry-run preview, then a confirmed apply.
+
+Every playbook's admin door is an `ActionPage` (repairs) or a `DiagnosisPage` (checklists):
+thin classes that call one service. Pages are mounted under /admin/support/ with URL names
+"support:<name>", and reuse the admin's templates, CSS and login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.views import View
+
+from support_tools.actors import Actor
+from support_tools.errors import SupportError
+
+_PAGES: list[type[SupportPage]] = []
+
+
+@dataclass(frozen=True)
+class UserTool:
+    label: str
+    url_name: str
+
+
+USER_TOOLS: list[UserTool] = []
+
+
+def register_page(page: type[SupportPage]) -> type[SupportPage]:
+    if page not in _PAGES:
+        _PAGES.append(page)
+    return page
+
+
+def register_user_tool(label: str, url_name: str) -> None:
+    """A button on every user's admin change page, linking to `url_name` with the user's id."""
+    if all(t.url_name != url_name for t in USER_TOOLS):
+        USER_TOOLS.append(UserTool(label, url_name))
+
+
+def page_urls() -> list[URLPattern]:
+    return [
+        path(page.route, admin.site.admin_view(page.as_view()), name=page.name) for page in _PAGES
+    ]
+
+
+class SupportPage(View):
+    name: ClassVar[str]
+    route: ClassVar[str]
+    title: ClassVar[str]
+    form_class: ClassVar[type[forms.Form]]
+    view_permission: ClassVar[str] = "auth.view_user"
+    permission: ClassVar[str | None] = None
+    template_name: ClassVar[str] = "support_tools/page.html"
+    form_method: ClassVar[str] = "post"
+    intro: ClassVar[str] = ""
+
+    def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
+        return {}
+
+    def actor(self, request: HttpRequest) -> Actor:
+        return Actor.for_user(request.user, door="admin")
+
+    def check_view(self, request: HttpRequest) -> None:
+        if not self.actor(request).has_perm(self.view_permission):
+            raise PermissionDenied
+
+    def can_apply(self, request: HttpRequest) -> bool:
+        return self.permission is not None and self.actor(request).has_perm(self.permission)
+
+    def render(self, request: HttpRequest, form: forms.Form, **extra: Any) -> HttpResponse:
+        context = {
+            **admin.site.each_context(request),
+            "title": self.title,
+            "intro": self.intro,
+            "form": form,
+            "page": self,
+            "can_apply": self.can_apply(request),
+            **extra,
+        }
+        return TemplateResponse(request, self.template_name, context)
+
+    def _bound_from_query(self, request: HttpRequest, initial: dict[str, Any]) -> forms.Form:
+        names = set(self.form_class.base_fields)
+        if names & set(request.GET):
+            data = {**{k: v for k, v in initial.items() if k in names}, **request.GET.dict()}
+            return self.form_class(data=data, initial=initial)
+        return self.form_class(initial=initial)
+
+
+class ActionPage(SupportPage):
+    def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.check_view(request)
+        form = self._bound_from_query(request, self.initial(request, **kwargs))
+        if form.is_bound and form.is_valid():
+            return self._run(request, form, dry_run=True)
+        return self.render(request, form)
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.check_view(request)
+        form = self.form_class(
+            data=request.POST, files=request.FILES, initial=self.initial(request, **kwargs)
+        )
+        if not form.is_valid():
+            return self.render(request, form)
+        apply = "apply" in request.POST
+        if apply and not self.can_apply(request):
+            raise PermissionDenied
+        return self._run(request, form, dry_run=not apply)
+
+    def _run(self, request: HttpRequest, form: forms.Form, *, dry_run: bool) -> HttpResponse:
+        try:
+            result = self.run(form.cleaned_data, self.actor(request), dry_run=dry_run)
+        except SupportError as exc:
+            messages.error(request, exc.message)
+            return self.render(request, form)
+        data = result.as_dict()
+        if not dry_run:
+            done = "Done: changes applied." if data.get("changed") else "Nothing needed changing."
+            messages.success(request, done)
+        return self.render(request, form, result=data, preview=dry_run, applied=not dry_run)
+
+
+class DiagnosisPage(SupportPage):
+    form_method = "get"
+
+    def run(self, data: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def fix_url(
+        self, problem: dict[str, Any], result: dict[str, Any], data: dict[str, Any]
+    ) -> str | None:
+        return None
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.check_view(request)
+        form = self._bound_from_query(request, self.initial(request, **kwargs))
+        if not (form.is_bound and form.is_valid()):
+            return self.render(request, form)
+        try:
+            result = self.run(form.cleaned_data, self.actor(request))
+        except SupportError as exc:
+            messages.error(request, exc.message)
+            return self.render(request, form)
+        data = result.as_dict()
+        for problem in data.get("problems", []):
+            problem["fix_url"] = self.fix_url(problem, data, form.cleaned_data)
+        return self.render(request, form, result=data, diagnosis=True)
