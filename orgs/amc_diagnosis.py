@@ -151,11 +151,53 @@ def _state(mapping: Any) -> str:
 
 def _check_tokens(user: Any, now: dt.datetime) -> tuple[list[Problem], dict[str, Any]]:
     name = user.username
+    problems: list[Problem] = []
+    usable = refresh = None
     try:
         application = amc_application()
     except SupportError as exc:
-        return [error("amc_app_missing", exc.message)], {}
-    problems: list[Problem] = []
+        problems.append(error("amc_app_missing", exc.message))
+    else:
+        usable, refresh = _check_lms_tokens(user, application, now, problems)
+
+    account = amc_account_of(user)
+    token_check: dict[str, Any] = {}
+    if account is None:
+        problems.append(
+            error("amc_account_missing", MSG["amc_account_missing"].format(user=name), FIX_TOKEN)
+        )
+    else:
+        mismatched = []
+        if usable is None or account.access_token != usable.token:
+            mismatched.append("access token")
+        if refresh is None or account.refresh_token != refresh.token:
+            mismatched.append("refresh token")
+        if usable is not None and account.token_expires_at != usable.expires:
+            mismatched.append("expiry")
+        if account.token_type != "Bearer":
+            mismatched.append(f"token type {account.token_type!r}")
+        if mismatched and usable is not None:
+            problems.append(
+                error(
+                    "amc_tokens_mismatch",
+                    MSG["amc_tokens_mismatch"].format(user=name, detail=", ".join(mismatched)),
+                    FIX_TOKEN,
+                )
+            )
+        if account.access_token:
+            authenticates, status = token_authenticates(account.access_token)
+            token_check = {
+                "endpoint": "/api/v1/me",
+                "authenticates": authenticates,
+                "status": status,
+            }
+    return problems, token_check
+
+
+def _check_lms_tokens(
+    user: Any, application: Any, now: dt.datetime, problems: list[Problem]
+) -> tuple[AccessToken | None, RefreshToken | None]:
+    name = user.username
     newest = (
         AccessToken.objects.filter(user=user, application=application)
         .order_by("-expires", "-id")
@@ -195,39 +237,7 @@ def _check_tokens(user: Any, now: dt.datetime) -> tuple[list[Problem], dict[str,
                     FIX_TOKEN,
                 )
             )
-
-    account = amc_account_of(user)
-    token_check: dict[str, Any] = {}
-    if account is None:
-        problems.append(
-            error("amc_account_missing", MSG["amc_account_missing"].format(user=name), FIX_TOKEN)
-        )
-    else:
-        mismatched = []
-        if usable is None or account.access_token != usable.token:
-            mismatched.append("access token")
-        if refresh is None or account.refresh_token != refresh.token:
-            mismatched.append("refresh token")
-        if usable is not None and account.token_expires_at != usable.expires:
-            mismatched.append("expiry")
-        if account.token_type != "Bearer":
-            mismatched.append(f"token type {account.token_type!r}")
-        if mismatched and usable is not None:
-            problems.append(
-                error(
-                    "amc_tokens_mismatch",
-                    MSG["amc_tokens_mismatch"].format(user=name, detail=", ".join(mismatched)),
-                    FIX_TOKEN,
-                )
-            )
-        if account.access_token:
-            authenticates, status = token_authenticates(account.access_token)
-            token_check = {
-                "endpoint": "/api/v1/me",
-                "authenticates": authenticates,
-                "status": status,
-            }
-    return problems, token_check
+    return usable, refresh
 
 
 def _day(value: dt.datetime) -> str:
