@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Lower, Replace, Substr
 
 
 class Organization(models.Model):
@@ -100,6 +101,19 @@ class Contract(models.Model):
         return f"{self.organization.short_name}: {self.name}"
 
 
+CODE_SEGMENTS = ((0, 6), (6, 12), (12, 19), (19, 25), (25, 32))
+
+
+def _code_segment(start: int, end: int) -> models.GeneratedField:
+    digits = Replace(Lower("code"), Value("-"), Value(""))
+    return models.GeneratedField(
+        expression=Substr(digits, start + 1, end - start),
+        output_field=models.CharField(max_length=end - start),
+        db_persist=True,
+        editable=False,
+    )
+
+
 class EnrollmentCode(models.Model):
     class RedemptionType(models.TextChoices):
         ONE_TIME = "one-time", "one time"
@@ -115,6 +129,20 @@ class EnrollmentCode(models.Model):
     redemption_type = models.CharField(
         max_length=20, choices=RedemptionType.choices, default=RedemptionType.ONE_TIME
     )
+    # Typo look-up keys, computed by the database: five pieces of the code's 32 hex digits.
+    # Two edits touch at most four pieces, so any code within two edits of an input shares one
+    # whole piece with it (see orgs/codes/suggestions.py).
+    segment_1 = _code_segment(0, 6)
+    segment_2 = _code_segment(6, 12)
+    segment_3 = _code_segment(12, 19)  # holds the UUID version and variant digits
+    segment_4 = _code_segment(19, 25)
+    segment_5 = _code_segment(25, 32)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=[f"segment_{i}"], name=f"orgs_code_segment_{i}")
+            for i in range(1, 6)
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -1,0 +1,43 @@
+"""The enrollment-code playbook: one verdict for "my code does not work", and its repairs.
+
+diagnose_code(code_text=..., user=None, at=None, actor=...)    -> CodeDiagnosis
+sync_code_dates(code=... | contract=..., actor=..., dry_run=False)  -> SyncCodeDatesResult
+add_contract_seats(contract=..., seats=..., reason=..., actor=..., dry_run=False)
+"""
+
+from orgs.codes.diagnosis import (
+    DIAGNOSE_PERMISSION,
+    FIX_ADD_SEATS,
+    FIX_SYNC_DATES,
+    CodeDiagnosis,
+    diagnose_code,
+)
+from orgs.codes.normalise import AT_INVALID, CODE_EMPTY, normalise_code, parse_at
+from orgs.codes.repairs import (
+    AddContractSeatsResult,
+    SyncCodeDatesResult,
+    add_contract_seats,
+    sync_code_dates,
+)
+from orgs.codes.selectors import resolve_code, resolve_contract
+from orgs.codes.suggestions import osa_distance, suggest_codes
+
+__all__ = [
+    "AT_INVALID",
+    "CODE_EMPTY",
+    "DIAGNOSE_PERMISSION",
+    "FIX_ADD_SEATS",
+    "FIX_SYNC_DATES",
+    "AddContractSeatsResult",
+    "CodeDiagnosis",
+    "SyncCodeDatesResult",
+    "add_contract_seats",
+    "diagnose_code",
+    "normalise_code",
+    "osa_distance",
+    "parse_at",
+    "resolve_code",
+    "resolve_contract",
+    "suggest_codes",
+    "sync_code_dates",
+]

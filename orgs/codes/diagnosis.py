@@ -1,0 +1,282 @@
+"""diagnose_code: why an enrollment code can or cannot be redeemed. Writes only its audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.selectors import resolve_user
+from orgs.codes.normalise import NormalisedCode, normalise_code, parse_at
+from orgs.codes.suggestions import suggest_codes
+from orgs.models import CodeRedemption, Contract, EnrollmentCode
+from support_tools.actors import Actor
+from support_tools.audit import support_action
+from support_tools.models import SupportAction
+from support_tools.results import Problem, error, is_ok, warning
+
+FIX_SYNC_DATES = "sync_code_dates"
+FIX_ADD_SEATS = "add_contract_seats"
+DIAGNOSE_PERMISSION = "orgs.view_enrollmentcode"
+
+MSG = {
+    "malformed_code": "{input!r} is not an enrollment code: a code is a UUID, 32 hexadecimal "
+    "digits like 3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13.",
+    "code_not_found": "No enrollment code {code} exists.",
+    "suggestions": " It may be a typo of: {codes}.",
+    "no_suggestion": " No existing code is within two typos of it.",
+    "code_not_yet_active": "The code becomes valid on {when}.",
+    "code_expired": "The code expired on {when}.",
+    "code_used": "The code is for one use only and was already redeemed by {who} on {when}.",
+    "used_by_this_user": " That is the user you asked about: the code did work for them.",
+    "already_redeemed_by_user": "{who} already redeemed this code on {when}; it can be "
+    "redeemed once per user.",
+    "contract_inactive": "The contract {contract} is switched off (its active flag is off).",
+    "contract_not_started": "The contract {contract} starts on {when}.",
+    "contract_ended": "The contract {contract} ended on {when}.",
+    "contract_full": "The contract {contract} is full: {used} of {total} seats are used.",
+    "organization_inactive": "The organization {org} of the contract is inactive.",
+    "code_dates_mismatch": "The code's window ({code_window}) differs from its contract's "
+    "dates ({contract_window}).",
+    "sync_would_help": " Its contract runs {contract_window}: aligning the code's dates with "
+    "the contract's would make it valid.",
+}
+
+
+@dataclass(frozen=True)
+class CodeDiagnosis:
+    input: str
+    code: str
+    at: dt.datetime
+    user: str | None
+    problems: tuple[Problem, ...]
+    suggestions: tuple[str, ...] = ()
+    found: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return is_ok(self.problems)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems],
+            "code": self.code,
+            "input": self.input,
+            "found": self.found,
+            "suggestions": list(self.suggestions),
+            "at": self.at.isoformat(),
+            "user": self.user,
+            **self.details,
+        }
+
+
+def diagnose_code(
+    *,
+    code_text: str,
+    user: str | Any | None = None,
+    at: dt.datetime | str | None = None,
+    actor: Actor,
+) -> CodeDiagnosis:
+    """Every reason `code_text` (a code or a redemption link, as pasted) cannot be redeemed
+    at `at` (default: now), by `user` when given."""
+    inputs = {
+        "code": code_text,
+        "user": user if user is None or isinstance(user, str) else user.get_username(),
+        "at": at.isoformat() if isinstance(at, dt.datetime) else at,
+    }
+    with support_action(
+        "diagnose_code", actor=actor, inputs=inputs, permission=DIAGNOSE_PERMISSION
+    ) as trail:
+        when = parse_at(at) or timezone.now()
+        user_obj = resolve_user(user) if isinstance(user, str) else user
+        normalised = normalise_code(code_text)
+        code = (
+            EnrollmentCode.objects.select_related("contract__organization")
+            .filter(code=normalised.text)
+            .first()
+            if normalised.well_formed
+            else None
+        )
+        trail.about(user_obj, target=code)
+        if code is None:
+            result = _not_found(code_text, normalised, when, user_obj)
+        else:
+            result = _diagnose_found(code_text, code, when, user_obj)
+        trail.result = result.as_dict()
+        trail.outcome = SupportAction.Outcome.OK if result.ok else SupportAction.Outcome.PROBLEMS
+    return result
+
+
+def _not_found(raw: str, normalised: NormalisedCode, when: dt.datetime, user: Any) -> CodeDiagnosis:
+    suggestions = suggest_codes(normalised.digits)
+    tail = (
+        MSG["suggestions"].format(codes=", ".join(suggestions))
+        if suggestions
+        else MSG["no_suggestion"]
+    )
+    if normalised.well_formed:
+        problem = error("code_not_found", MSG["code_not_found"].format(code=normalised.text) + tail)
+    else:
+        shown = raw.strip() if len(raw.strip()) <= 80 else raw.strip()[:77] + "..."
+        problem = error("malformed_code", MSG["malformed_code"].format(input=shown) + tail)
+    return CodeDiagnosis(
+        input=raw,
+        code=normalised.text,
+        at=when,
+        user=_username(user),
+        problems=(problem,),
+        suggestions=suggestions,
+    )
+
+
+def _diagnose_found(raw: str, code: EnrollmentCode, when: dt.datetime, user: Any) -> CodeDiagnosis:
+    contract = code.contract
+    org = contract.organization
+    seats_used = contract.learners.count()
+    redemptions = code.redemptions.select_related("user")
+    redemption_count = redemptions.count()
+    latest = list(redemptions.order_by("-redeemed_on", "-pk")[:5]) if redemption_count else []
+    by_user = None
+    if user is not None and redemption_count:
+        by_user = redemptions.filter(user=user).order_by("-redeemed_on", "-pk").first()
+
+    problems = [
+        *_window_problems(code, contract, when),
+        *_use_problems(code, latest, by_user, user),
+        *_contract_problems(contract, when, seats_used),
+    ]
+    if not org.active:
+        problems.append(
+            error("organization_inactive", MSG["organization_inactive"].format(org=org))
+        )
+    if not _same_window(code, contract):
+        problems.append(
+            warning(
+                "code_dates_mismatch",
+                MSG["code_dates_mismatch"].format(
+                    code_window=_window(code.activation_date, code.expiration_date),
+                    contract_window=_window(contract.start, contract.end),
+                ),
+                FIX_SYNC_DATES,
+            )
+        )
+    details = {
+        "redemption_type": code.redemption_type,
+        "activation_date": _iso(code.activation_date),
+        "expiration_date": _iso(code.expiration_date),
+        "redemptions": redemption_count,
+        "latest_redemptions": [
+            {"user": _who(r.user), "redeemed_on": r.redeemed_on.isoformat()} for r in latest
+        ],
+        "contract": {
+            "id": contract.pk,
+            "name": contract.name,
+            "active": contract.active,
+            "start": _iso(contract.start),
+            "end": _iso(contract.end),
+        },
+        "organization": {"short_name": org.short_name, "name": org.name, "active": org.active},
+        "seats_used": seats_used,
+        "seats_total": contract.max_learners or None,
+    }
+    return CodeDiagnosis(
+        input=raw,
+        code=code.code,
+        at=when,
+        user=_username(user),
+        problems=tuple(problems),
+        found=True,
+        details=details,
+    )
+
+
+def _window_problems(code: EnrollmentCode, contract: Contract, when: dt.datetime) -> list[Problem]:
+    problems = []
+    # Aligning the code with its contract fixes its window only when the contract's own dates
+    # admit `when`: the classic case of a contract extended without its codes.
+    sync_helps = not _same_window(code, contract) and _inside(contract.start, contract.end, when)
+    fix = FIX_SYNC_DATES if sync_helps else None
+    hint = (
+        MSG["sync_would_help"].format(contract_window=_window(contract.start, contract.end))
+        if sync_helps
+        else ""
+    )
+    if code.activation_date and when < code.activation_date:
+        text = MSG["code_not_yet_active"].format(when=_day(code.activation_date))
+        problems.append(error("code_not_yet_active", text + hint, fix))
+    if code.expiration_date and when >= code.expiration_date:
+        text = MSG["code_expired"].format(when=_day(code.expiration_date))
+        problems.append(error("code_expired", text + hint, fix))
+    return problems
+
+
+def _use_problems(
+    code: EnrollmentCode, latest: list[CodeRedemption], by_user: CodeRedemption | None, user: Any
+) -> list[Problem]:
+    kind = code.redemption_type
+    if kind == EnrollmentCode.RedemptionType.ONE_TIME and latest:
+        first = min(latest, key=lambda r: r.redeemed_on)
+        text = MSG["code_used"].format(who=_who(first.user), when=_day(first.redeemed_on))
+        if user is not None and first.user_id == user.pk:
+            text += MSG["used_by_this_user"]
+        return [error("code_used", text)]
+    if kind == EnrollmentCode.RedemptionType.ONE_TIME_PER_USER and by_user is not None:
+        text = MSG["already_redeemed_by_user"].format(
+            who=_who(by_user.user), when=_day(by_user.redeemed_on)
+        )
+        return [error("already_redeemed_by_user", text)]
+    return []
+
+
+def _contract_problems(contract: Contract, when: dt.datetime, seats_used: int) -> list[Problem]:
+    problems = []
+    # The flag can switch a contract off inside its dates; it never extends it beyond them,
+    # so the dates are checked whatever the flag says.
+    if not contract.active:
+        problems.append(
+            error("contract_inactive", MSG["contract_inactive"].format(contract=contract))
+        )
+    if contract.start and when < contract.start:
+        text = MSG["contract_not_started"].format(contract=contract, when=_day(contract.start))
+        problems.append(error("contract_not_started", text))
+    if contract.end and when >= contract.end:
+        text = MSG["contract_ended"].format(contract=contract, when=_day(contract.end))
+        problems.append(error("contract_ended", text))
+    if contract.max_learners and seats_used >= contract.max_learners:
+        text = MSG["contract_full"].format(
+            contract=contract, used=seats_used, total=contract.max_learners
+        )
+        problems.append(error("contract_full", text, FIX_ADD_SEATS))
+    return problems
+
+
+def _same_window(code: EnrollmentCode, contract: Contract) -> bool:
+    return (code.activation_date, code.expiration_date) == (contract.start, contract.end)
+
+
+def _inside(start: dt.datetime | None, end: dt.datetime | None, when: dt.datetime) -> bool:
+    return (start is None or start <= when) and (end is None or when < end)
+
+
+def _window(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    return f"{_day(start) if start else 'no start date'} to {_day(end) if end else 'no end date'}"
+
+
+def _day(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _who(user: Any) -> str:
+    return f"{user.username} ({user.email})" if user.email else user.username
+
+
+def _username(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
