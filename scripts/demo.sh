@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The demo: the embedded SQLite default, demo data, the admin on http://127.0.0.1:8000/admin/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SUPPORT_TOOLS_INSECURE_DEV=1
+export AMC_OAUTH_CLIENT_ID=${AMC_OAUTH_CLIENT_ID:-amc-demo-client}
+BIN=.venv/bin
+
+$BIN/python manage.py migrate -v0
+$BIN/python manage.py seed_demo
+
+if [ -x scripts/keycloak.sh ]; then
+  if kc_env=$(scripts/keycloak.sh start --demo); then
+    eval "$kc_env"
+    trap 'scripts/keycloak.sh stop' EXIT
+    $BIN/python manage.py seed_demo --keycloak || true
+  else
+    echo "Keycloak could not start (see above): the membership checks will say that Keycloak is not configured." >&2
+  fi
+fi
+
+cat >&2 <<MSG
+
+  Support Tools demo: http://127.0.0.1:8000/admin/
+  superuser: admin / demo     support staff: support / demo     support lead: lead / demo
+
+MSG
+exec $BIN/python manage.py runserver 127.0.0.1:8000

@@ -1,0 +1,98 @@
+"""The audit trail, permissions, demo data: the parts every playbook stands on."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+
+from orgs.amc_diagnosis import diagnose_amc_user
+from orgs.models import Organization
+from support_tools.actors import Actor
+from support_tools.audit import UNEXPECTED_ERROR, support_action
+from support_tools.errors import SupportError
+from support_tools.models import ACTION_PERMISSIONS, SupportAction
+from support_tools.permissions import SUPPORT_GROUP, SUPPORT_LEADS_GROUP
+from support_tools.secrets import mask_token
+from tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_mask_token_keeps_at_most_four_characters():
+    assert mask_token("abcdefgh") == "…efgh"
+    assert mask_token("abc") == "…"
+    assert mask_token("") is None and mask_token(None) is None
+
+
+def test_a_change_and_its_audit_row_share_one_transaction(system_actor):
+    with pytest.raises(RuntimeError):
+        with support_action("demo", actor=system_actor, inputs={"x": 1}) as trail:
+            org = OrganizationFactory(short_name="temp")
+            trail.created(org)
+            raise RuntimeError("boom")
+    assert not Organization.objects.filter(short_name="temp").exists()
+    row = SupportAction.objects.get()
+    assert row.outcome == "failed" and row.changes == []
+    assert row.error == UNEXPECTED_ERROR.format(action="demo", detail="RuntimeError")
+
+
+def test_a_refused_action_keeps_external_notes(system_actor):
+    with pytest.raises(SupportError):
+        with support_action("demo", actor=system_actor, inputs={}) as trail:
+            trail.note("Keycloak: password deleted")
+            trail.created("orgs.Organization")
+            raise SupportError("Keycloak refused the second call.")
+    row = SupportAction.objects.get()
+    assert row.changes == [{"external": "Keycloak: password deleted"}]
+    assert row.error == "Keycloak refused the second call."
+
+
+def test_dry_run_rolls_back_and_still_records(system_actor):
+    with support_action("demo", actor=system_actor, inputs={}, dry_run=True) as trail:
+        org = OrganizationFactory(short_name="dry")
+        trail.created(org, {"short_name": "dry"})
+    assert not Organization.objects.filter(short_name="dry").exists()
+    row = SupportAction.objects.get()
+    assert row.dry_run and row.outcome == "changed" and row.changes[0]["created"]
+
+
+def test_secret_changes_are_masked(system_actor):
+    with support_action("demo", actor=system_actor, inputs={}) as trail:
+        trail.changed(
+            "accounts.AmcAccount#1", "access_token", "oldsecret1", "newsecret2", secret=True
+        )
+    change = SupportAction.objects.get().changes[0]
+    assert (change["before"], change["after"]) == ("…ret1", "…ret2")
+
+
+def test_support_groups_hold_view_and_action_permissions():
+    support = set(
+        Group.objects.get(name=SUPPORT_GROUP).permissions.values_list("codename", flat=True)
+    )
+    leads = set(
+        Group.objects.get(name=SUPPORT_LEADS_GROUP).permissions.values_list("codename", flat=True)
+    )
+    actions = {c for c, _ in ACTION_PERMISSIONS}
+    assert actions - {"run_add_contract_seats"} <= support
+    assert "run_add_contract_seats" not in support and actions <= leads
+    assert {"view_user", "view_organization", "view_supportaction", "view_amcaccount"} <= support
+    assert not any(c.startswith(("add_", "change_", "delete_")) for c in support)
+
+
+def test_seed_demo_is_idempotent_and_shows_broken_cases(settings):
+    call_command("seed_demo")
+    tables = connection.introspection.table_names()
+    counts = {t: _count(t) for t in tables if not t.startswith(("django_session", "sqlite_"))}
+    call_command("seed_demo")
+    assert counts == {t: _count(t) for t in counts}
+    settings.AMC_OAUTH_CLIENT_ID = "amc-demo-client"
+    actor = Actor.system("t")
+    assert diagnose_amc_user(user="amc-ok", actor=actor).ok
+    assert not diagnose_amc_user(user="amc-expired", actor=actor).ok
+    assert not diagnose_amc_user(user="amc-stale", actor=actor).ok
+
+
+def _count(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - table names from Django
+        return cursor.fetchone()[0]
