@@ -25,11 +25,13 @@ def test_mask_token_keeps_at_most_four_characters():
 
 
 def test_a_change_and_its_audit_row_share_one_transaction(system_actor):
-    with pytest.raises(RuntimeError):
-        with support_action("demo", actor=system_actor, inputs={"x": 1}) as trail:
-            org = OrganizationFactory(short_name="temp")
-            trail.created(org)
-            raise RuntimeError("boom")
+    with (
+        pytest.raises(RuntimeError),
+        support_action("demo", actor=system_actor, inputs={"x": 1}) as trail,
+    ):
+        org = OrganizationFactory(short_name="temp")
+        trail.created(org)
+        raise RuntimeError("boom")
     assert not Organization.objects.filter(short_name="temp").exists()
     row = SupportAction.objects.get()
     assert row.outcome == "failed" and row.changes == []
@@ -37,11 +39,13 @@ def test_a_change_and_its_audit_row_share_one_transaction(system_actor):
 
 
 def test_a_refused_action_keeps_external_notes(system_actor):
-    with pytest.raises(SupportError):
-        with support_action("demo", actor=system_actor, inputs={}) as trail:
-            trail.note("Keycloak: password deleted")
-            trail.created("orgs.Organization")
-            raise SupportError("Keycloak refused the second call.")
+    with (
+        pytest.raises(SupportError),
+        support_action("demo", actor=system_actor, inputs={}) as trail,
+    ):
+        trail.note("Keycloak: password deleted")
+        trail.created("orgs.Organization")
+        raise SupportError("Keycloak refused the second call.")
     row = SupportAction.objects.get()
     assert row.changes == [{"external": "Keycloak: password deleted"}]
     assert row.error == "Keycloak refused the second call."
