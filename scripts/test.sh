@@ -21,6 +21,13 @@ if [ -x scripts/keycloak.sh ]; then
   eval "$(scripts/keycloak.sh start)"
 fi
 
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian's chromium for the browser tests" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+fi
+
 echo "== PostgreSQL" >&2
 pg_env=$(scripts/pg.sh start)
 eval "$pg_env"

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from oauth2_provider.admin import AccessTokenAdmin, RefreshTokenAdmin
 from oauth2_provider.models import AccessToken, RefreshToken
 
+from support_tools import console_views  # noqa: F401 - registers the console's pages
 from support_tools.admin_pages import USER_TOOLS
 from support_tools.models import SupportAction
 from support_tools.secrets import mask_token
@@ -19,6 +20,7 @@ User = get_user_model()
 admin.site.site_header = "Support Tools"
 admin.site.site_title = "Support Tools"
 admin.site.index_title = "Support"
+admin.site.index_template = "support_tools/admin_index.html"
 
 
 @admin.register(SupportAction)

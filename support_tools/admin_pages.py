@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from support_tools.actors import Actor
@@ -45,10 +46,19 @@ def register_user_tool(label: str, url_name: str) -> None:
         USER_TOOLS.append(UserTool(label, url_name))
 
 
+_EXTRA_URLS: list[URLPattern] = []
+
+
+def register_url(pattern: URLPattern) -> None:
+    """Another admin view under /admin/support/ (wrap the view in admin.site.admin_view)."""
+    _EXTRA_URLS.append(pattern)
+
+
 def page_urls() -> list[URLPattern]:
-    return [
+    pages = [
         path(page.route, admin.site.admin_view(page.as_view()), name=page.name) for page in _PAGES
     ]
+    return pages + _EXTRA_URLS
 
 
 class SupportPage(View):
@@ -76,8 +86,12 @@ class SupportPage(View):
         return self.permission is not None and self.actor(request).has_perm(self.permission)
 
     def render(self, request: HttpRequest, form: forms.Form, **extra: Any) -> HttpResponse:
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = ""
         context = {
             **admin.site.each_context(request),
+            "next_url": next_url,
             "title": self.title,
             "intro": self.intro,
             "form": form,
@@ -88,7 +102,7 @@ class SupportPage(View):
         return TemplateResponse(request, self.template_name, context)
 
     def _bound_from_query(self, request: HttpRequest, initial: dict[str, Any]) -> forms.Form:
-        names = set(self.form_class.base_fields)
+        names = set(self.form_class.base_fields) - {"next"}
         if names & set(request.GET):
             data = {**{k: v for k, v in initial.items() if k in names}, **request.GET.dict()}
             return self.form_class(data=data, initial=initial)

@@ -1,0 +1,60 @@
+"""The console's REST door: one learner's checklist as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from support_tools.actors import Actor
+from support_tools.api import ErrorSerializer, GetServiceView
+from support_tools.console import learner_checklist
+
+EXAMPLE = {
+    "ok": False,
+    "user": {"id": 7, "username": "amc-expired", "email": "amc-expired@acme.example.edu"},
+    "sections": [
+        {
+            "key": "amc",
+            "title": "AMC access (the spinning wheel)",
+            "status": "error",
+            "error": None,
+            "problems": [
+                {
+                    "code": "access_token_expired",
+                    "severity": "error",
+                    "message": "amc-expired's newest AMC access token expired on 2026-11-20.",
+                    "fix": "ensure_amc_token",
+                    "fix_url": "/admin/support/users/7/amc/ensure-token/?org=acme",
+                }
+            ],
+            "details": {"organizations": ["acme"]},
+        }
+    ],
+    "history": [],
+}
+
+
+class LearnerSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="Email (case-insensitive) or username.")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Every diagnosis that applies to one learner, as one checklist",
+        description="Fix URLs are given only for the repairs the caller may run.",
+        parameters=[LearnerSerializer],
+        responses={200: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer},
+        examples=[OpenApiExample("A learner with an expired AMC token", value=EXAMPLE)],
+    )
+)
+class LearnerChecklistView(GetServiceView):
+    input_serializer = LearnerSerializer
+
+    def actor(self, request: Any) -> Actor:
+        return Actor.for_user(request.user, door="api")
+
+    def run(self, data: dict[str, Any], actor: Actor) -> Any:
+        return learner_checklist(user=data["user"], actor=actor)
