@@ -219,7 +219,11 @@ def _use_problems(
 ) -> list[Problem]:
     kind = code.redemption_type
     if kind == EnrollmentCode.RedemptionType.ONE_TIME and latest:
-        first = min(latest, key=lambda r: r.redeemed_on)
+        first = (
+            latest[0]
+            if len(latest) == 1
+            else code.redemptions.select_related("user").order_by("redeemed_on", "pk").first()
+        )
         text = MSG["code_used"].format(who=_who(first.user), when=_day(first.redeemed_on))
         if user is not None and first.user_id == user.pk:
             text += MSG["used_by_this_user"]

@@ -63,6 +63,8 @@ def _strip_wrappers(text: str) -> str:
 def _code_of_url(text: str) -> str:
     """The path segment after `enrollmentcode/`, else the last one; never the query string."""
     path = re.split(r"[?#]", text, maxsplit=1)[0]
+    if "://" in path:  # the host is never the code
+        path = path.split("://", 1)[1].partition("/")[2]
     segments = [unquote(s) for s in path.split("/") if s]
     lowered = [s.lower() for s in segments]
     if _URL_MARKER in lowered[:-1]:

@@ -1,0 +1,38 @@
+"""Scenario helpers for the enrollment-code tests, on top of the shared factories."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from tests.factories import (
+    CodeRedemptionFactory,
+    ContractFactory,
+    EnrollmentCodeFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+DAY = dt.timedelta(days=1)
+
+
+def valid_code(code="3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13", **contract_kwargs):
+    """A code that can be redeemed now: active org, running contract with free seats, aligned
+    dates, never used."""
+    contract = ContractFactory(
+        organization=OrganizationFactory(short_name="acme", name="Acme University"),
+        name="Spring",
+        **contract_kwargs,
+    )
+    return EnrollmentCodeFactory(code=code, contract=contract)
+
+
+def redeem(code, user=None, *, days_ago=3):
+    return CodeRedemptionFactory(
+        code=code,
+        user=user or UserFactory(),
+        redeemed_on=timezone.now() - days_ago * DAY,
+    )
+
+
+def fill(contract, count):
+    contract.learners.add(*[UserFactory() for _ in range(count)])
