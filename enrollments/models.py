@@ -88,9 +88,7 @@ class ProgramEnrollment(models.Model):
         ]
         indexes = [
             # The linking look-up: lower(external_user_key) IN (...) within one program.
-            models.Index(
-                Lower("external_user_key"), "program_uuid", name="enrollments_pe_key_ci"
-            ),
+            models.Index(Lower("external_user_key"), "program_uuid", name="enrollments_pe_key_ci"),
         ]
 
     def __str__(self) -> str:
