@@ -1,0 +1,31 @@
+"""The "learner missing from an organization" playbook: diagnose, then repair.
+
+Keycloak is reached only through orgs.keycloak. See orgs/README-keycloak.md.
+"""
+
+from orgs.membership.diagnosis import VIEW_PERMISSION, MembershipDiagnosis, diagnose_org_membership
+from orgs.membership.repair import (
+    FIX_PERMISSION_DENIED,
+    REPAIR_KEYCLOAK_DOWN,
+    UNKNOWN_FIX,
+    FixOutcome,
+    MembershipRepair,
+    parse_fixes,
+    repair_org_membership,
+)
+from orgs.membership.state import KEYCLOAK_FIXES, Fix
+
+__all__ = [
+    "FIX_PERMISSION_DENIED",
+    "KEYCLOAK_FIXES",
+    "REPAIR_KEYCLOAK_DOWN",
+    "UNKNOWN_FIX",
+    "VIEW_PERMISSION",
+    "Fix",
+    "FixOutcome",
+    "MembershipDiagnosis",
+    "MembershipRepair",
+    "diagnose_org_membership",
+    "parse_fixes",
+    "repair_org_membership",
+]

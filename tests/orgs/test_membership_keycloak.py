@@ -1,0 +1,506 @@
+"""diagnose_org_membership and repair_org_membership against the real Keycloak."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import import_module
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import Permission
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from orgs.keycloak import KEYCLOAK_FORBIDDEN
+from orgs.membership import (
+    FIX_PERMISSION_DENIED,
+    REPAIR_KEYCLOAK_DOWN,
+    diagnose_org_membership,
+    repair_org_membership,
+)
+from orgs.models import Organization, UserOrganizationMapping
+from support_tools.actors import Actor
+from support_tools.errors import ErrorKind, SupportError
+from support_tools.models import SupportAction
+from tests.factories import (
+    ContractFactory,
+    OrganizationFactory,
+    UserFactory,
+    UserOrganizationMappingFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.keycloak]
+
+
+def codes(result) -> list[str]:
+    return [p.code for p in result.problems]
+
+
+def problem(result, code):
+    return next(p for p in result.problems if p.code == code)
+
+
+def statuses(result) -> dict[str, str]:
+    return {o.fix: o.status for o in result.outcomes}
+
+
+def local_org(kc_org, **kwargs) -> Organization:
+    return OrganizationFactory(
+        name=kc_org.name,
+        short_name=kc_org.alias,
+        sso_organization_id=kc_org.id,
+        email_domains=[kc_org.domain],
+        **kwargs,
+    )
+
+
+class Learner:
+    def __init__(self, kc, kc_org, *, password=False, member=False, domain=None, in_kc=True):
+        self.email = f"{kc._next('learner')}@{domain or kc_org.domain}"
+        self.user = UserFactory(username=self.email.split("@")[0], email=self.email.upper())
+        self.kc_user = kc.user(self.email, password=password) if in_kc else None
+        if member:
+            kc.add_member(kc_org, self.kc_user)
+
+
+@pytest.fixture
+def healthy(kc):
+    """A learner who is where they should be: nothing to report."""
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, member=True)
+    UserOrganizationMappingFactory(user=learner.user, organization=org)
+    contract = ContractFactory(organization=org, membership_type="managed")
+    contract.learners.add(learner.user)
+    return kc_org, org, learner
+
+
+def test_healthy_learner_has_no_problem(healthy, system_actor):
+    kc_org, org, learner = healthy
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert result.ok and codes(result) == []
+    data = result.as_dict()
+    assert data["keycloak"]["member"] is True
+    assert data["keycloak"]["organization"]["id"] == kc_org.id
+    row = SupportAction.objects.get(action="diagnose_org_membership")
+    assert row.outcome == "ok" and row.changes == []
+
+
+def test_every_problem_of_a_neglected_learner_is_found(kc, system_actor):
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    ContractFactory(organization=org, membership_type="auto", name="Auto")
+    ContractFactory(organization=org, membership_type="code", name="Codes")  # not ours to join
+    learner = Learner(kc, kc_org, password=True)
+
+    result = diagnose_org_membership(
+        user=learner.email.lower(), organization=org.short_name.upper(), actor=system_actor
+    )
+
+    assert codes(result) == [
+        "password_blocks_idp",
+        "keycloak_membership_missing",
+        "local_membership_missing",
+        "contract_membership_missing",
+    ]
+    assert problem(result, "password_blocks_idp").fix == "delete_password"
+    assert kc_org.idp in problem(result, "password_blocks_idp").message
+    missing = problem(result, "keycloak_membership_missing")
+    assert missing.fix is None and "next sign-in" in missing.message
+    assert "Auto" in problem(result, "contract_membership_missing").message
+    assert "Codes" not in problem(result, "contract_membership_missing").message
+    assert not result.ok
+
+
+def test_not_expected_member_is_a_warning_and_checks_go_on(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, domain="elsewhere.test")
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert codes(result)[:2] == ["not_expected_member", "keycloak_membership_missing"]
+    assert problem(result, "not_expected_member").severity == "warning"
+    assert "elsewhere.test" in problem(result, "not_expected_member").message
+
+
+def test_keycloak_domains_count_as_expected(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    org.email_domains = []
+    org.save()
+    learner = Learner(kc, kc_org, member=True)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert "not_expected_member" not in codes(result)
+
+
+def test_keycloak_user_missing(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, in_kc=False)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert "keycloak_user_missing" in codes(result)
+    assert learner.email.lower() in problem(result, "keycloak_user_missing").message
+
+
+def test_sso_id_not_found_suggests_the_one_matching_organization_and_repair_sets_it(
+    kc, system_actor
+):
+    kc_org = kc.org()
+    org = OrganizationFactory(
+        name=kc_org.name,
+        short_name=kc_org.alias,
+        sso_organization_id="00000000-0000-4000-8000-000000000001",
+        email_domains=[kc_org.domain],
+    )
+    learner = Learner(kc, kc_org, member=True)
+    UserOrganizationMappingFactory(user=learner.user, organization=org)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert codes(result) == ["sso_id_not_found"]
+    assert problem(result, "sso_id_not_found").fix == "correct_sso_id"
+    assert kc_org.id in problem(result, "sso_id_not_found").message
+
+    repair = repair_org_membership(
+        user=learner.user, organization=org, fixes=["correct_sso_id"], actor=system_actor
+    )
+
+    assert statuses(repair) == {"correct_sso_id": "done"}
+    org.refresh_from_db()
+    assert str(org.sso_organization_id) == kc_org.id
+    assert diagnose_org_membership(user=learner.user, organization=org, actor=system_actor).ok
+
+
+def test_sso_id_not_found_without_a_match_has_no_fix(kc, system_actor):
+    kc_org = kc.org()
+    org = OrganizationFactory(
+        sso_organization_id="00000000-0000-4000-8000-000000000002", email_domains=[kc_org.domain]
+    )
+    learner = Learner(kc, kc_org)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert problem(result, "sso_id_not_found").fix is None
+
+
+def test_keep_until_seen_off(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    mapping = UserOrganizationMappingFactory(user=learner.user, organization=org)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert problem(result, "keep_until_seen_off").fix == "keep_until_seen"
+
+    repair_org_membership(
+        user=learner.user, organization=org, fixes=["keep_until_seen"], actor=system_actor
+    )
+
+    mapping.refresh_from_db()
+    assert mapping.keep_until_seen is True
+    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert "keep_until_seen_off" not in codes(after)
+
+
+def test_repair_deletes_the_password_in_keycloak(kc, system_actor):
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, password=True, member=True)
+    UserOrganizationMappingFactory(user=learner.user, organization=org)
+    assert kc.credential_types(learner.kc_user) == ["password"]
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert statuses(result)["delete_password"] == "done"
+    assert kc.credential_types(learner.kc_user) == []
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert any("deleted the password" in c.get("external", "") for c in row.changes)
+
+
+def test_repair_adds_the_keycloak_membership_and_a_kept_local_one(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert statuses(result)["add_keycloak_membership"] == "done"
+    assert statuses(result)["create_local_membership"] == "done"
+    assert kc.organization_ids_of(learner.kc_user) == {kc_org.id}
+    mapping = UserOrganizationMapping.objects.get(user=learner.user, organization=org)
+    assert mapping.is_active and mapping.keep_until_seen
+    assert result.keycloak_calls and kc_org.id in result.keycloak_calls[0]
+
+
+def test_no_keycloak_membership_is_added_when_the_organization_has_an_identity_provider(
+    kc, system_actor
+):
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+
+    result = repair_org_membership(
+        user=learner.user, organization=org, fixes=["add_keycloak_membership"], actor=system_actor
+    )
+
+    assert statuses(result) == {"add_keycloak_membership": "skipped"}
+    assert "identity provider" in result.outcomes[0].message
+    assert kc.organization_ids_of(learner.kc_user) == set()
+    assert result.changed is False
+
+
+def test_repair_adds_missing_contract_memberships_but_not_to_a_full_contract(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, member=True)
+    UserOrganizationMappingFactory(user=learner.user, organization=org)
+    open_one = ContractFactory(organization=org, membership_type="managed", name="Open")
+    full = ContractFactory(organization=org, membership_type="auto", name="Full", max_learners=1)
+    full.learners.add(UserFactory())
+    ContractFactory(
+        organization=org,
+        membership_type="managed",
+        name="Ended",
+        end=timezone.now() - dt.timedelta(days=1),
+    )
+
+    result = repair_org_membership(
+        user=learner.user, organization=org, fixes=["add_contract_memberships"], actor=system_actor
+    )
+
+    assert statuses(result) == {"add_contract_memberships": "done"}
+    assert "not to the full Full" in result.outcomes[0].message
+    assert list(learner.user.contracts.all()) == [open_one]
+
+
+def _django_session_for(user) -> str:
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store.create()
+    return store.session_key
+
+
+def test_repair_ends_keycloak_and_local_sessions_and_asks_for_a_new_login(kc, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, password=True)
+    kc.sign_in(learner.kc_user)
+    other_session = _django_session_for(UserFactory())
+    _django_session_for(learner.user)
+    assert kc.session_count(learner.kc_user) == 1
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert statuses(result)["end_sessions"] == "done"
+    assert kc.session_count(learner.kc_user) == 0
+    assert list(Session.objects.values_list("session_key", flat=True)) == [other_session]
+
+    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert codes(after) == ["relogin_required"]
+    assert after.ok  # a warning
+    learner.user.last_login = timezone.now()
+    learner.user.save()
+    again = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert codes(again) == []
+
+
+def test_second_repair_changes_nothing(kc, system_actor):
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    ContractFactory(organization=org, membership_type="managed")
+    learner = Learner(kc, kc_org, password=True)
+    kc.sign_in(learner.kc_user)
+
+    first = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+    second = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert first.changed
+    assert second.changed is False and second.as_dict()["changed"] is False
+    assert set(statuses(second).values()) == {"skipped"}
+    assert second.keycloak_calls == ()
+    outcomes = list(
+        SupportAction.objects.filter(action="repair_org_membership").values_list(
+            "outcome", flat=True
+        )
+    )
+    assert outcomes == ["unchanged", "changed"]
+
+
+def test_dry_run_calls_no_keycloak_write_and_changes_nothing(kc, system_actor):
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    ContractFactory(organization=org, membership_type="managed")
+    learner = Learner(kc, kc_org, password=True)
+    kc.sign_in(learner.kc_user)
+
+    result = repair_org_membership(
+        user=learner.user, organization=org, actor=system_actor, dry_run=True
+    )
+
+    assert result.changed and result.dry_run
+    assert statuses(result) == {
+        "delete_password": "would_do",
+        "add_keycloak_membership": "skipped",
+        "end_sessions": "would_do",
+        "correct_sso_id": "skipped",
+        "create_local_membership": "would_do",
+        "keep_until_seen": "skipped",
+        "add_contract_memberships": "would_do",
+    }
+    assert result.keycloak_calls == ()
+    assert kc.credential_types(learner.kc_user) == ["password"]
+    assert kc.session_count(learner.kc_user) == 1
+    assert not UserOrganizationMapping.objects.filter(user=learner.user).exists()
+    assert not learner.user.contracts.exists()
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.dry_run and not any("external" in c for c in row.changes)
+    # a dry run is no repair: no new login is asked for
+    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert "relogin_required" not in codes(after)
+
+
+def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, settings, system_actor):
+    # A service account that may add members (manage-realm) but not end sessions (manage-users).
+    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(
+        ["view-users", "manage-realm"]
+    )
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    ContractFactory(organization=org, membership_type="managed")
+    learner = Learner(kc, kc_org, password=True)
+    kc.sign_in(learner.kc_user)
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert statuses(result) == {
+        "delete_password": "skipped",  # no identity provider: the password blocks nothing
+        "add_keycloak_membership": "done",
+        "end_sessions": "failed",
+        "correct_sso_id": "skipped",
+        "create_local_membership": "skipped",
+        "keep_until_seen": "skipped",
+        "add_contract_memberships": "skipped",
+    }
+    assert result.failed_fixes == ["end_sessions"]
+    failed = next(o for o in result.outcomes if o.fix == "end_sessions")
+    assert failed.message == KEYCLOAK_FORBIDDEN.format(
+        what="end the user's sessions", client_id=settings.KEYCLOAK_CLIENT_ID
+    )
+    assert "end_sessions failed" in next(
+        o.message for o in result.outcomes if o.fix == "create_local_membership"
+    )
+    # Keycloak kept the first call; the local database has nothing new.
+    assert kc.organization_ids_of(learner.kc_user) == {kc_org.id}
+    assert kc.session_count(learner.kc_user) == 1
+    assert not UserOrganizationMapping.objects.filter(user=learner.user).exists()
+    assert not learner.user.contracts.exists()
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert [c["external"] for c in row.changes] == list(result.keycloak_calls)
+    assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]
+
+
+def test_keycloak_unreachable(kc, settings, closed_port, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    settings.KEYCLOAK_SERVER_URL = f"http://127.0.0.1:{closed_port}"
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert codes(result) == ["keycloak_unreachable", "local_membership_missing"]
+    assert (
+        f"127.0.0.1:{closed_port} did not answer" in problem(result, "keycloak_unreachable").message
+    )
+
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert exc.value.kind == ErrorKind.UNAVAILABLE
+    assert exc.value.message.startswith(REPAIR_KEYCLOAK_DOWN.split("{")[0])
+    assert not UserOrganizationMapping.objects.exists()
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.outcome == "failed" and row.changes == []
+
+
+def test_keycloak_refusing_the_client_credentials(kc, settings, system_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    settings.KEYCLOAK_CLIENT_SECRET = "not-the-secret"
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert "refused the credentials" in problem(result, "keycloak_unreachable").message
+
+
+def test_keycloak_refusing_a_service_account_without_the_roles(kc, settings, system_actor):
+    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(["view-users"])
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+
+    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert "lacks a realm-management role" in problem(result, "keycloak_unreachable").message
+
+
+# -- permissions ---------------------------------------------------------------------------
+
+
+def test_viewer_may_diagnose_but_not_repair(kc, viewer_user):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    actor = Actor.for_user(viewer_user, door="admin")
+
+    assert diagnose_org_membership(user=learner.user, organization=org, actor=actor).problems
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(user=learner.user, organization=org, actor=actor)
+    assert exc.value.kind == ErrorKind.PERMISSION
+    assert SupportAction.objects.filter(action="repair_org_membership", outcome="failed").exists()
+
+
+def test_local_repairer_skips_keycloak_fixes_and_is_refused_them_by_name(kc, viewer_user):
+    viewer_user.user_permissions.add(Permission.objects.get(codename="run_repair_org_membership"))
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    actor = Actor.for_user(viewer_user, door="admin")
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=actor)
+
+    assert statuses(result)["add_keycloak_membership"] == "skipped"
+    assert "run_repair_keycloak_membership" in next(
+        o.message for o in result.outcomes if o.fix == "add_keycloak_membership"
+    )
+    assert statuses(result)["create_local_membership"] == "done"
+    assert kc.organization_ids_of(learner.kc_user) == set()
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(
+            user=learner.user,
+            organization=org,
+            fixes=["add_keycloak_membership"],
+            actor=Actor.for_user(viewer_user, door="admin"),
+        )
+    assert exc.value.message == FIX_PERMISSION_DENIED.format(
+        perm="run_repair_keycloak_membership", fix="add_keycloak_membership"
+    )
+
+
+def test_support_group_may_run_keycloak_fixes(kc, support_actor):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+
+    repair_org_membership(
+        user=learner.user, organization=org, fixes=["add_keycloak_membership"], actor=support_actor
+    )
+
+    assert kc.organization_ids_of(learner.kc_user) == {kc_org.id}
