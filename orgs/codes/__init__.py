@@ -20,7 +20,7 @@ from orgs.codes.repairs import (
     sync_code_dates,
 )
 from orgs.codes.selectors import resolve_code, resolve_contract
-from orgs.codes.suggestions import osa_distance, suggest_codes
+from orgs.codes.suggestions import damerau_distance, suggest_codes
 
 __all__ = [
     "AT_INVALID",
@@ -34,7 +34,7 @@ __all__ = [
     "add_contract_seats",
     "diagnose_code",
     "normalise_code",
-    "osa_distance",
+    "damerau_distance",
     "parse_at",
     "resolve_code",
     "resolve_contract",

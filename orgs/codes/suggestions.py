@@ -6,7 +6,7 @@ insertion, a deletion, or a swap of two neighbours) touches at most two neighbou
 hence at most two pieces; two edits touch at most four. So a code within two edits of the
 input keeps at least one piece whole, and finds it in the input at its own position moved by
 the insertions and deletions before it: -2..+2. One query fetches the codes sharing such a
-piece (about 25 exact index look-ups), then the exact distance is computed here.
+piece (about 25 exact index look-ups), then the exact Damerau-Levenshtein distance is computed here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def suggest_codes(digits: str) -> tuple[str, ...]:
     candidates = EnrollmentCode.objects.filter(condition).values_list("code", flat=True)
     scored = []
     for code in candidates[:CANDIDATE_LIMIT]:
-        distance = osa_distance(digits, code.replace("-", ""), MAX_DISTANCE)
+        distance = damerau_distance(digits, code.replace("-", ""), MAX_DISTANCE)
         if distance <= MAX_DISTANCE:
             scored.append((distance, code))
     scored.sort()
@@ -57,22 +57,31 @@ def candidate_lookups(digits: str) -> dict[str, set[str]]:
     return lookups
 
 
-def osa_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (Damerau-Levenshtein where a swap of neighbours costs
-    one), or limit + 1 as soon as it must exceed `limit`."""
+def damerau_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (a swap of neighbours costs one, even with an insertion
+    between them), or limit + 1 as soon as it must exceed `limit`. Lowrance-Wagner."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    far = len(a) + len(b)
+    # d[i + 1][j + 1] is the distance between a[:i] and b[:j]; row and column 0 are sentinels.
+    d = [[far] * (len(b) + 2)] + [[far, i] + [0] * len(b) for i in range(len(a) + 1)]
+    d[1] = [far, *range(len(b) + 1)]
+    last_row: dict[str, int] = {}
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
+        last_col = 0
         for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                best = min(best, previous2[j - 2] + 1)
-            current[j] = best
-        if min(current) > limit:
+            k, m = last_row.get(b[j - 1], 0), last_col
+            cost = 1
+            if a[i - 1] == b[j - 1]:
+                cost, last_col = 0, j
+            d[i + 1][j + 1] = min(
+                d[i][j] + cost,
+                d[i + 1][j] + 1,
+                d[i][j + 1] + 1,
+                d[k][m] + (i - k - 1) + 1 + (j - m - 1),
+            )
+        last_row[a[i - 1]] = i
+        # A transposition reaching a later row costs at least this row's minimum.
+        if min(d[i + 1][1:]) > limit:
             return limit + 1
-        previous2, previous = previous, current
-    return min(previous[-1], limit + 1)
+    return min(d[-1][-1], limit + 1)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import connection
 
-from orgs.codes import diagnose_code, osa_distance, suggest_codes
+from orgs.codes import damerau_distance, diagnose_code, suggest_codes
 from orgs.codes.suggestions import candidate_lookups
 from orgs.models import EnrollmentCode
 from tests.factories import ContractFactory, EnrollmentCodeFactory
@@ -29,12 +29,40 @@ HEX = "0123456789abcdef"
         ("abcdef", "axcdey", 2),
         ("abcdef", "xyzdef", 3),
         ("abcdef", "ab", 3),  # capped at limit + 1
-        ("ca", "abc", 3),  # optimal string alignment: no edit of a swapped pair
+        ("ca", "abc", 2),  # a swap, then an insertion between the swapped pair
+        ("abcdef", "bxacdef", 2),
     ],
 )
-def test_osa_distance(a, b, distance):
-    assert osa_distance(a, b, 2) == distance
-    assert osa_distance(b, a, 2) == distance
+def test_damerau_distance(a, b, distance):
+    assert damerau_distance(a, b, 2) == distance
+    assert damerau_distance(b, a, 2) == distance
+
+
+def _one_op_away(text, alphabet):
+    out = set()
+    for i in range(len(text) + 1):
+        for c in alphabet:
+            out.add(text[:i] + c + text[i:])
+    for i in range(len(text)):
+        out.add(text[:i] + text[i + 1 :])
+        for c in alphabet:
+            out.add(text[:i] + c + text[i + 1 :])
+    for i in range(len(text) - 1):
+        out.add(text[:i] + text[i + 1] + text[i] + text[i + 2 :])
+    return out
+
+
+def test_distance_agrees_with_applying_edits_one_by_one():
+    """Independent oracle: b is within two edits of a when a sequence of at most two
+    substitutions, insertions, deletions or neighbour swaps turns a into b."""
+    rng = random.Random(11)
+    alphabet = "abc"
+    for _ in range(3000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randrange(7)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randrange(7)))
+        near_a, near_b = _one_op_away(a, alphabet), _one_op_away(b, alphabet)
+        expected = 0 if a == b else 1 if b in near_a else 2 if near_a & near_b else 3
+        assert damerau_distance(a, b, 2) == expected, (a, b)
 
 
 def _edit(text, rng):
@@ -74,9 +102,9 @@ def test_suggestions_equal_a_brute_force_scan(system_actor):
         for _ in range(rng.choice([1, 1, 2, 2, 3])):
             typo = _edit(typo, rng)
         expected = sorted(
-            (osa_distance(typo, d, 2), str(uuid.UUID(hex=d)))
+            (damerau_distance(typo, d, 2), str(uuid.UUID(hex=d)))
             for d in every
-            if osa_distance(typo, d, 2) <= 2
+            if damerau_distance(typo, d, 2) <= 2
         )
         got = suggest_codes(typo)
         assert list(got) == [code for _, code in expected][:5], (trial, typo)
