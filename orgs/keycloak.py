@@ -107,6 +107,7 @@ class KeycloakGateway:
         self.server_url = server_url.rstrip("/")
         self.realm = realm
         self.client_id = client_id
+        self.timeout = timeout
         connection = KeycloakOpenIDConnection(
             server_url=self.server_url,
             realm_name=realm,
@@ -210,7 +211,9 @@ class KeycloakGateway:
             return fn()
         except KeycloakConnectionError as exc:
             raise SupportError(
-                KEYCLOAK_UNREACHABLE.format(url=self.server_url, what=what, why=_why(exc)),
+                KEYCLOAK_UNREACHABLE.format(
+                    url=self.server_url, what=what, why=_why(exc, self.timeout)
+                ),
                 kind=ErrorKind.UNAVAILABLE,
             ) from None
         except KeycloakAuthenticationError:
@@ -239,15 +242,18 @@ class KeycloakGateway:
             ) from None
         except requests.RequestException as exc:
             raise SupportError(
-                KEYCLOAK_UNREACHABLE.format(url=self.server_url, what=what, why=_why(exc)),
+                KEYCLOAK_UNREACHABLE.format(
+                    url=self.server_url, what=what, why=_why(exc, self.timeout)
+                ),
                 kind=ErrorKind.UNAVAILABLE,
             ) from None
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, timeout: float) -> str:
     cause = exc.__cause__ or exc
-    if isinstance(cause, requests.Timeout):
-        return f"no answer within {settings.KEYCLOAK_TIMEOUT_SECONDS:g} s"
+    # requests reports a read timeout under retries as a ConnectionError wrapping it.
+    if isinstance(cause, requests.Timeout) or "timed out" in str(cause).lower():
+        return f"no answer within {timeout:g} s"
     if isinstance(cause, requests.ConnectionError):
         return "connection refused or host unreachable"
     return type(cause).__name__

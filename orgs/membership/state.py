@@ -59,7 +59,7 @@ MSG = {
     "not among its domains ({domains}).",
     "no_email": "{user} has no email address, so neither the domain check nor Keycloak can "
     "place them.",
-    "keycloak_not_configured": "{org} is controlled by Keycloak, but " + "{detail}",
+    "keycloak_not_configured": "{org} is controlled by Keycloak (it carries an SSO id). {detail}",
     "keycloak_unreachable": "{org} is controlled by Keycloak, which could not be checked: {detail}",
     "sso_id_not_found": "Keycloak has no organization with {org}'s SSO id {sso_id}. {suggestion}",
     "suggest_one": "The Keycloak organization {name!r} (alias {alias!r}, id {id}) matches by name: "
@@ -274,9 +274,7 @@ def problems_of(state: MembershipState) -> list[Problem]:
         problems.append(
             error(
                 "keycloak_not_configured",
-                MSG["keycloak_not_configured"].format(
-                    org=org, detail=_lower(state.keycloak_detail)
-                ),
+                MSG["keycloak_not_configured"].format(org=org, detail=state.keycloak_detail),
             )
         )
     elif status == KeycloakStatus.UNREACHABLE:
@@ -397,7 +395,3 @@ def _keycloak_problems(state: MembershipState) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _lower(sentence: str) -> str:
-    return sentence[:1].lower() + sentence[1:]
