@@ -6,7 +6,8 @@ beta.test), the confidential client whose service account the support tools use 
 least realm-management roles they need: see orgs/README-keycloak.md), a public client that
 tests use to sign learners in (direct grants), and two learners:
 ann@acme.test (a member of Acme with a password, which blocks the identity provider) and
-bob@beta.test (not a member of Beta).
+bob@beta.test (not a member of Beta). With --demo, also "Gamma Institute" (gamma.test) and its
+member carol@gamma.test.
 
 Prints `export KEY=VALUE` lines on stdout (the realm, client id and secret, the organization ids);
 everything else goes to stderr.
@@ -41,6 +42,12 @@ ORGS = [
 USERS = [
     {"username": "ann", "email": "ann@acme.test", "password": "ann-password", "org": "acme"},
     {"username": "bob", "email": "bob@beta.test", "password": None, "org": None},
+]
+# --demo adds an organization that the demo's local data names with a wrong SSO id
+# (sso_id_not_found, fixed by correct_sso_id), and its learner.
+DEMO_ORGS = [{"name": "Gamma Institute", "alias": "gamma", "domain": "gamma.test", "idp": None}]
+DEMO_USERS = [
+    {"username": "carol", "email": "carol@gamma.test", "password": None, "org": "gamma"},
 ]
 
 
@@ -177,15 +184,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server-url", required=True)
     parser.add_argument("--realm", default=REALM)
-    parser.add_argument("--demo", action="store_true", help="(same data; kept for scripts/demo.sh)")
+    parser.add_argument("--demo", action="store_true", help="Add the demo's organization and user.")
     args = parser.parse_args()
     kc = admin_client(args.server_url)
     ensure_realm(kc, args.realm)
     ensure_idp(kc, IDP_ALIAS)
-    org_ids = {spec["alias"]: ensure_org(kc, spec) for spec in ORGS}
+    orgs, users = (ORGS + DEMO_ORGS, USERS + DEMO_USERS) if args.demo else (ORGS, USERS)
+    org_ids = {spec["alias"]: ensure_org(kc, spec) for spec in orgs}
     secret = os.environ.get("KEYCLOAK_CLIENT_SECRET") or secrets.token_urlsafe(24)
     ensure_clients(kc, secret)
-    for spec in USERS:
+    for spec in users:
         ensure_user(kc, spec, org_ids)
     print(f"export KEYCLOAK_REALM={args.realm}")
     print(f"export KEYCLOAK_CLIENT_ID={CLIENT_ID}")

@@ -182,6 +182,7 @@ class _Repair:
         self.org = state.organization
         self.kc_org = state.effective_kc_org
         self.keycloak_calls: list[str] = []
+        self._local_sessions: list[str] = []
         self._gateway: keycloak.KeycloakGateway | None = None
 
     @property
@@ -273,7 +274,7 @@ class _Repair:
                 f"Keycloak: deleted the password credential {credential.id} of the user "
                 f"{kc_user.username} ({kc_user.id})"
             )
-        return self._describe(Fix.DELETE_PASSWORD, done=True)
+        return f"deleted {self.user.username}'s Keycloak password"
 
     def _why_not_add_keycloak_membership(self) -> str | None:
         if blocker := self._keycloak_blocker():
@@ -291,7 +292,7 @@ class _Repair:
             f"Keycloak: added the user {kc_user.username} ({kc_user.id}) to the organization "
             f"{self.kc_org.name} ({self.kc_org.id})"
         )
-        return self._describe(Fix.ADD_KEYCLOAK_MEMBERSHIP, done=True)
+        return f"added {self.user.username} to the Keycloak organization {self.kc_org.name}"
 
     def _why_not_end_sessions(self, others: bool) -> str | None:
         if not (others or self.state.relogin_pending):
@@ -312,7 +313,10 @@ class _Repair:
         if self._local_sessions:
             count = sessions.delete_sessions(self._local_sessions)
             self.trail.deleted("sessions.Session", {"user": self.user.username, "count": count})
-        return self._describe(Fix.END_SESSIONS, done=True)
+        return (
+            f"ended {self.user.username}'s sessions (Keycloak: {self.state.kc_sessions or 0}, "
+            f"local: {len(self._local_sessions)}): their next login reconciles the membership"
+        )
 
     # -- the local side ----------------------------------------------------------------------
 
@@ -337,7 +341,7 @@ class _Repair:
         self.org.sso_organization_id = self.kc_org.id
         self.org.save(update_fields=["sso_organization_id"])
         self.trail.changed(self.org, "sso_organization_id", before, self.kc_org.id)
-        return self._describe(Fix.CORRECT_SSO_ID, done=True)
+        return f"set {self.org.short_name}'s SSO id to {self.kc_org.id} ({self.kc_org.name})"
 
     def _why_not_create_local_membership(self) -> str | None:
         mapping = self.state.mapping
@@ -385,7 +389,7 @@ class _Repair:
         self.trail.changed(mapping, "keep_until_seen", False, True)
         mapping.keep_until_seen = True
         mapping.save(update_fields=["keep_until_seen"])
-        return self._describe(Fix.KEEP_UNTIL_SEEN, done=True)
+        return f"turned keep-until-seen on for {self.user.username}'s membership"
 
     def _why_not_add_contract_memberships(self) -> str | None:
         if not self.state.missing_contracts:
@@ -416,7 +420,8 @@ class _Repair:
         self.keycloak_calls.append(text)
         self.trail.note(text)
 
-    def _describe(self, fix: Fix, *, done: bool = False) -> str:
+    def _describe(self, fix: Fix) -> str:
+        """What a dry run would do."""
         user = self.user.username
         kc_org = self.kc_org.name if self.kc_org else ""
         text = {
@@ -424,7 +429,7 @@ class _Repair:
             "signs them in",
             Fix.ADD_KEYCLOAK_MEMBERSHIP: f"add {user} to the Keycloak organization {kc_org}",
             Fix.END_SESSIONS: f"end {user}'s sessions (Keycloak: {self.state.kc_sessions or 0}, "
-            f"local: {len(getattr(self, '_local_sessions', []))}) so their next login reconciles",
+            f"local: {len(self._local_sessions)}) so their next login reconciles",
             Fix.CORRECT_SSO_ID: f"set {self.org.short_name}'s SSO id to {kc_org} "
             f"({self.kc_org.id if self.kc_org else ''})",
             Fix.KEEP_UNTIL_SEEN: f"turn keep-until-seen on for {user}'s membership",
@@ -434,8 +439,6 @@ class _Repair:
             Fix.ADD_CONTRACT_MEMBERSHIPS: f"add {user} to the contracts "
             + ", ".join(c.name for c in self.state.missing_contracts),
         }[fix]
-        if done:
-            return text[:1].upper() + text[1:] + "."
         return "would " + text
 
 
