@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.db.models import Count
 
 from orgs.codes.normalise import normalise_code
 from orgs.models import Contract, EnrollmentCode
@@ -70,3 +73,29 @@ def identify(obj: Any) -> str:
     if isinstance(obj, Contract):
         return str(obj.pk)
     return str(obj)
+
+
+def code_state(code: EnrollmentCode, *, redemptions: int, at: dt.datetime) -> str:
+    """The code's own state (its contract's state is shown with the contract)."""
+    if code.redemption_type == EnrollmentCode.RedemptionType.ONE_TIME and redemptions:
+        return "used"
+    if code.activation_date and at < code.activation_date:
+        return "not yet active"
+    if code.expiration_date and at >= code.expiration_date:
+        return "expired"
+    return "valid"
+
+
+def codes_with_state(
+    contract: Contract, *, limit: int, at: dt.datetime
+) -> list[tuple[EnrollmentCode, int, str]]:
+    """A contract's first `limit` codes, each with its redemption count and state."""
+    codes = (
+        contract.codes.annotate(redemption_count=Count("redemptions"))
+        .order_by("pk")
+        .only("pk", "code", "activation_date", "expiration_date", "redemption_type")[:limit]
+    )
+    return [
+        (code, code.redemption_count, code_state(code, redemptions=code.redemption_count, at=at))
+        for code in codes
+    ]

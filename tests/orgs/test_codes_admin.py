@@ -1,0 +1,197 @@
+"""The enrollment-code admin: model admins, the diagnosis page and the fix pages."""
+
+import pytest
+from django.urls import reverse
+
+from orgs.models import Contract
+from support_tools.models import SupportAction
+from tests.factories import EnrollmentCodeFactory, UserFactory
+from tests.orgs.code_factories import DAY, fill, redeem, valid_code
+
+pytestmark = pytest.mark.django_db
+
+CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
+
+
+@pytest.fixture
+def code():
+    return valid_code(CODE)
+
+
+@pytest.fixture
+def full(code):
+    contract = code.contract
+    contract.max_learners = 2
+    contract.save()
+    fill(contract, 2)
+    return contract
+
+
+def _body(response):
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# --- model admins ------------------------------------------------------------------------------
+
+
+def test_code_changelist_links_to_the_diagnosis_and_finds_a_pasted_link(client, support_user, code):
+    other = EnrollmentCodeFactory()
+    client.force_login(support_user)
+    url = reverse("admin:orgs_enrollmentcode_changelist")
+    body = _body(client.get(url))
+    assert reverse("support:diagnose-code") in body and "Diagnose enrollment code" in body
+    found = _body(client.get(url, {"q": f"https://x.example/enrollmentcode/{CODE.upper()}/"}))
+    assert CODE in found and other.code not in found
+    by_contract = _body(client.get(url, {"q": "Spring"}))
+    assert CODE in by_contract and other.code not in by_contract
+
+
+def test_code_change_page_offers_the_diagnosis_of_this_code(client, support_user, code):
+    redeem(code, UserFactory(username="bob", email="bob@example.com"))
+    client.force_login(support_user)
+    body = _body(client.get(reverse("admin:orgs_enrollmentcode_change", args=[code.pk])))
+    assert f"{reverse('support:diagnose-code')}?code={CODE}" in body
+    assert "bob (bob@example.com)" in body
+
+
+def test_contract_page_shows_seats_and_codes_with_their_state(client, support_user, full, code):
+    expired = EnrollmentCodeFactory(contract=full, expiration_date=full.start + DAY)
+    used = EnrollmentCodeFactory(contract=full)
+    redeem(used)
+    client.force_login(support_user)
+    listing = _body(client.get(reverse("admin:orgs_contract_changelist")))
+    assert "2 / 2" in listing
+    body = _body(client.get(reverse("admin:orgs_contract_change", args=[full.pk])))
+    assert "2 / 2" in body and 'id="contract-codes"' not in body  # attributes in single quotes
+    assert "id='contract-codes'" in body
+    for item, state in ((code, "valid"), (expired, "expired"), (used, "used")):
+        row = body.split(f"<code>{item.code}</code>", 1)[1].split("</tr>", 1)[0]
+        assert f"<td class='code-state'>{state}</td>" in row
+    assert reverse("support:add-contract-seats", kwargs={"contract_id": full.pk}) in body
+    assert "All 3 codes of this contract" in body
+
+
+def test_redemption_changelist_searches_by_code(client, support_user, code):
+    redeem(code, UserFactory(username="bob"))
+    redeem(EnrollmentCodeFactory(), UserFactory(username="eve"))
+    client.force_login(support_user)
+    body = _body(client.get(reverse("admin:orgs_coderedemption_changelist"), {"q": CODE}))
+    assert "bob" in body and "eve" not in body
+
+
+# --- the diagnosis page ------------------------------------------------------------------------
+
+
+def test_diagnosis_page_form_then_green_verdict(client, viewer_user, code):
+    client.force_login(viewer_user)
+    url = reverse("support:diagnose-code")
+    assert 'name="code"' in _body(client.get(url))
+    body = _body(client.get(url, {"code": f" '{CODE}' "}))
+    assert "All checks passed." in body and "verdict-ok" in body
+
+
+def test_diagnosis_page_red_and_amber_checks_with_fix_buttons(client, support_user, full, code):
+    code.expiration_date = full.end + 3 * DAY
+    code.save()
+    client.force_login(support_user)
+    body = _body(client.get(reverse("support:diagnose-code"), {"code": CODE}))
+    assert 'class="check-error" data-code="contract_full"' in body
+    assert 'class="check-warning" data-code="code_dates_mismatch"' in body
+    seats = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    assert f'href="{seats}"' in body
+    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}"' in body
+
+
+def test_diagnosis_page_suggestion_links_rerun_the_diagnosis(client, support_user, code):
+    client.force_login(support_user)
+    url = reverse("support:diagnose-code")
+    swapped = CODE[:3] + CODE[4] + CODE[3] + CODE[5:]
+    body = _body(client.get(url, {"code": swapped, "user": "", "at": ""}))
+    assert 'data-code="code_not_found"' in body
+    link = f'href="{url}?code={CODE}"'
+    assert link in body and 'id="suggestions"' in body
+    again = _body(client.get(url, {"code": CODE}))
+    assert "All checks passed." in again
+    garbage = _body(client.get(url, {"code": "nonsense"}))
+    assert 'data-code="malformed_code"' in garbage and 'id="no-suggestions"' in garbage
+
+
+def test_diagnosis_page_shows_errors_and_needs_view_permission(client, support_user, code):
+    client.force_login(support_user)
+    body = _body(client.get(reverse("support:diagnose-code"), {"code": CODE, "at": "soon"}))
+    assert "is not an ISO 8601 date" in body
+    client.force_login(UserFactory(username="staff-only", is_staff=True))
+    assert client.get(reverse("support:diagnose-code"), {"code": CODE}).status_code == 403
+
+
+# --- the fix pages -----------------------------------------------------------------------------
+
+
+def test_sync_page_preview_then_apply(client, support_user, code):
+    code.expiration_date = code.contract.end - DAY
+    code.save()
+    client.force_login(support_user)
+    url = reverse("support:sync-code-dates")
+    preview = _body(client.get(url, {"code": CODE}))
+    assert "Dry run: nothing has been written yet" in preview and 'id="apply-button"' in preview
+    code.refresh_from_db()
+    assert code.expiration_date != code.contract.end
+    applied = _body(client.post(url, {"code": CODE, "contract": "", "apply": "1"}))
+    assert "Done: changes applied." in applied
+    code.refresh_from_db()
+    assert code.expiration_date == code.contract.end
+    again = _body(client.post(url, {"contract": str(code.contract_id), "apply": "1"}))
+    assert "Nothing needed changing." in again
+    row = SupportAction.objects.filter(action="sync_code_dates", dry_run=False).first()
+    assert row.door == "admin" and row.actor == support_user
+
+
+def test_sync_page_refuses_without_permission_and_shows_errors(
+    client, viewer_user, support_user, code
+):
+    client.force_login(viewer_user)
+    url = reverse("support:sync-code-dates")
+    preview = _body(client.get(url, {"contract": str(code.contract_id)}))
+    assert 'id="apply-button"' not in preview
+    assert "You do not have the permission to run sync_code_dates." in preview
+    assert client.post(url, {"contract": str(code.contract_id), "apply": "1"}).status_code == 403
+    client.force_login(support_user)
+    missing = _body(client.post(url, {"code": "", "contract": "", "preview": "1"}))
+    assert "Give either one enrollment code or one contract" in missing
+
+
+def test_add_seats_page_is_for_leads(client, support_user, lead_user, full):
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    form = {"seats": "3", "reason": "Order 77", "expected_max_learners": "2"}
+    client.force_login(support_user)
+    page = _body(client.get(url))
+    assert "2 of 2 seats used" in page and 'value="2"' in page  # the limit seen, hidden
+    preview = _body(client.post(url, {**form, "preview": "1"}))
+    assert "You do not have the permission to run add_contract_seats." in preview
+    assert 'id="apply-button"' not in preview
+    assert client.post(url, {**form, "apply": "1"}).status_code == 403
+
+    client.force_login(lead_user)
+    preview = _body(client.post(url, {**form, "preview": "1"}))
+    assert "Dry run" in preview and 'id="apply-button"' in preview
+    applied = _body(client.post(url, {**form, "apply": "1"}))
+    assert "Done: changes applied." in applied
+    assert Contract.objects.get().max_learners == 5
+    twice = _body(client.post(url, {**form, "apply": "1"}))  # a double submit adds nothing
+    assert "Nothing needed changing." in twice
+    assert Contract.objects.get().max_learners == 5
+    row = SupportAction.objects.get(action="add_contract_seats", outcome="changed", dry_run=False)
+    assert row.inputs["reason"] == "Order 77" and row.actor == lead_user
+
+
+def test_add_seats_page_needs_a_reason(client, lead_user, full):
+    client.force_login(lead_user)
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    body = _body(client.post(url, {"seats": "3", "reason": "", "apply": "1"}))
+    assert "This field is required." in body
+    assert Contract.objects.get().max_learners == 2
+    assert (
+        client.get(reverse("support:add-contract-seats", kwargs={"contract_id": 999})).status_code
+        == 404
+    )
