@@ -25,6 +25,18 @@ def _chunks(rows: Sequence[tuple], width: int) -> list[Sequence[tuple]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+_PLAIN = (int, str, bool, type(None))
+
+
+def _params(fields: Sequence[models.Field], chunk: Sequence[tuple]) -> list[Any]:
+    """Values prepared for the database; plain values are passed as they are (fast path)."""
+    params: list[Any] = []
+    for row in chunk:
+        for f, v in zip(fields, row, strict=True):
+            params.append(v if type(v) in _PLAIN else f.get_db_prep_save(v, connection))
+    return params
+
+
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
     return [model._meta.get_field(name) for name in names]
 
@@ -39,11 +51,7 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, len(fields)):
-            params: list[Any] = []
-            for row in chunk:
-                params.extend(
-                    f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)
-                )
+            params = _params(fields, chunk)
             sql = (
                 f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "
                 f"VALUES {', '.join([row_sql] * len(chunk))}"
@@ -69,11 +77,7 @@ def update_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     )
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, len(fields)):
-            params: list[Any] = []
-            for row in chunk:
-                params.extend(
-                    f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)
-                )
+            params = _params(fields, chunk)
             values = ", ".join([first_row] + [other_row] * (len(chunk) - 1))
             sql = (
                 f"WITH v ({', '.join(aliases)}) AS (VALUES {values}) "
