@@ -36,6 +36,7 @@ KEYCLOAK_FORBIDDEN = (
 KEYCLOAK_FAILED = "Keycloak answered HTTP {status} when asked to {what}."
 
 PASSWORD = "password"
+ORG_SCAN_LIMIT = 1000
 
 T = TypeVar("T")
 
@@ -168,18 +169,35 @@ class KeycloakGateway:
         return sorted(i["alias"] for i in data)
 
     def find_organizations(self, *names: str) -> list[KeycloakOrganization]:
-        """Organizations whose name or alias equals one of `names`, case-insensitively."""
+        """Organizations whose name or alias equals one of `names`, case-insensitively.
+
+        Keycloak's search matches names and domains but not aliases, so when it finds nothing
+        the realm's organizations are listed (up to ORG_SCAN_LIMIT) and compared."""
         wanted = {n.strip().lower() for n in names if n and n.strip()}
         found: dict[str, KeycloakOrganization] = {}
-        for name in sorted(wanted):
-            data = self._call(
-                f"search organizations named {name!r}",
-                lambda name=name: self._admin.get_organizations({"search": name, "max": 50}),
-            )
-            for item in data:
+
+        def keep(items: list[dict[str, Any]]) -> None:
+            for item in items:
                 org = KeycloakOrganization.from_api(item)
                 if org.name.lower() in wanted or org.alias.lower() in wanted:
                     found[org.id] = org
+
+        for name in sorted(wanted):
+            keep(
+                self._call(
+                    f"search organizations named {name!r}",
+                    lambda name=name: self._admin.get_organizations({"search": name, "max": 50}),
+                )
+            )
+        if not found and wanted:
+            keep(
+                self._call(
+                    "list the organizations",
+                    lambda: self._admin.get_organizations(
+                        {"first": 0, "max": ORG_SCAN_LIMIT, "briefRepresentation": True}
+                    ),
+                )
+            )
         return sorted(found.values(), key=lambda o: (o.name, o.id))
 
     def session_count(self, user_id: str) -> int:

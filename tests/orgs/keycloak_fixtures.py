@@ -121,14 +121,16 @@ class KeycloakWorld:
         self._n += 1
         return f"{prefix}-{self.tag}-{self._n}"
 
-    def org(self, *, idp: bool = False, name: str | None = None) -> KcOrg:
+    def org(
+        self, *, idp: bool = False, name: str | None = None, domain: str | None = None
+    ) -> KcOrg:
         alias = self._next("org")
         name = name or f"Org {alias}"
-        domain = f"{alias}.test"
+        domain = domain or f"{alias}.test"
         self.admin.create_organization(
             {"name": name, "alias": alias, "enabled": True, "domains": [{"name": domain}]}
         )
-        org_id = next(o["id"] for o in self.admin.get_organizations({"search": alias}))
+        org_id = next(o["id"] for o in self.admin.get_organizations({"search": domain}))
         self._orgs.append(org_id)
         idp_alias = None
         if idp:

@@ -74,6 +74,12 @@ def test_finds_organizations_by_exact_name_or_alias(kc, gw):
     assert gw.find_organizations(f"Exact {kc.tag[:4]}") == []  # a prefix is no match
 
 
+def test_finds_an_organization_by_an_alias_that_search_does_not_see(kc, gw):
+    org = kc.org(name=f"Named {kc.tag}", domain=f"d{kc.tag}.test")  # alias in neither
+
+    assert [o.id for o in gw.find_organizations(org.alias)] == [org.id]
+
+
 def test_counts_and_ends_sessions(kc, gw):
     user = kc.user(f"sess.{kc.tag}@example.test", password=True)
     kc.sign_in(user)
