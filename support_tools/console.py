@@ -224,3 +224,164 @@ def amc_section(user: Any, actor: Actor) -> list[Section]:
             },
         )
     ]
+
+
+@section_builder
+def membership_sections(user: Any, actor: Actor) -> list[Section]:
+    """One section per organization the learner is in, or belongs in by email domain or
+    contract: each runs diagnose_org_membership (Keycloak-controlled ones ask Keycloak)."""
+    from orgs.membership.diagnosis import diagnose_org_membership
+    from orgs.membership.state import Fix as MembershipFix
+    from orgs.membership.state import permission_for
+    from orgs.models import Organization
+
+    domain = user.email.rsplit("@", 1)[-1].lower() if "@" in (user.email or "") else None
+    by_domain = [
+        pk
+        for pk, domains in Organization.objects.exclude(email_domains=[]).values_list(
+            "pk", "email_domains"
+        )
+        if domain and domain in {d.lower() for d in domains or []}
+    ]
+    orgs = Organization.objects.filter(
+        Q(user_mappings__user=user) | Q(contracts__learners=user) | Q(pk__in=by_domain)
+    ).distinct()
+    sections = []
+    for org in orgs.order_by("short_name"):
+        title = f"Membership of {org.name} ({org.short_name})"
+        try:
+            diagnosis = diagnose_org_membership(user=user, organization=org, actor=actor).as_dict()
+        except SupportError as exc:
+            sections.append(
+                Section(key=f"membership-{org.short_name}", title=title, error=exc.message)
+            )
+            continue
+        fixes = tuple(
+            Fix(
+                fix.value,
+                fix_url(
+                    "support:repair-org-membership",
+                    user,
+                    {"org": org.short_name, "fix": fix.value},
+                    user_id=user.pk,
+                ),
+                permission_for(fix),
+            )
+            for fix in MembershipFix
+        )
+        details = {k: v for k, v in diagnosis.items() if k not in {"ok", "problems", "user"}}
+        sections.append(
+            Section(
+                key=f"membership-{org.short_name}",
+                title=title,
+                problems=tuple(diagnosis["problems"]),
+                fixes=fixes,
+                details=details,
+            )
+        )
+    return sections
+
+
+# A code the learner redeemed is "used" by them: that is not the problem they call about.
+_EXPECTED_FOR_REDEEMER = {"code_used", "already_redeemed_by_user"}
+
+
+@section_builder
+def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
+    from orgs.codes import diagnose_code
+    from orgs.codes.diagnosis import FIX_ADD_SEATS, FIX_SYNC_DATES
+    from orgs.models import CodeRedemption
+
+    sections = []
+    redemptions = CodeRedemption.objects.filter(user=user).select_related("code")
+    for redemption in redemptions.order_by("-redeemed_on")[:10]:
+        code = redemption.code.code
+        diagnosis = diagnose_code(code_text=code, user=user, actor=actor).as_dict()
+        fixes = [
+            Fix(
+                FIX_SYNC_DATES,
+                fix_url("support:sync-code-dates", user, {"code": code}),
+                "run_sync_code_dates",
+            )
+        ]
+        if diagnosis.get("contract"):
+            fixes.append(
+                Fix(
+                    FIX_ADD_SEATS,
+                    fix_url(
+                        "support:add-contract-seats", user, contract_id=diagnosis["contract"]["id"]
+                    ),
+                    "run_add_contract_seats",
+                )
+            )
+        sections.append(
+            Section(
+                key=f"code-{code}",
+                title=f"Code {code} (redeemed {redemption.redeemed_on:%Y-%m-%d})",
+                problems=tuple(
+                    p for p in diagnosis["problems"] if p["code"] not in _EXPECTED_FOR_REDEEMER
+                ),
+                fixes=tuple(fixes),
+                details={
+                    "contract": diagnosis.get("contract"),
+                    "organization": diagnosis.get("organization"),
+                },
+            )
+        )
+    return sections
+
+
+@section_builder
+def program_sections(user: Any, actor: Actor) -> list[Section]:
+    """The learner's program enrollments, and whether each program course enrollment holds an
+    active masters course enrollment of theirs (what linking sets up)."""
+    from enrollments.models import ProgramEnrollment
+
+    enrollments = ProgramEnrollment.objects.filter(user=user).prefetch_related(
+        "program_course_enrollments__course_enrollment"
+    )
+    sections = []
+    for pe in enrollments.order_by("program_uuid"):
+        problems: list[dict[str, Any]] = []
+        courses = []
+        for pce in pe.program_course_enrollments.all():
+            ce = pce.course_enrollment
+            courses.append(
+                {
+                    "course": pce.course_key,
+                    "status": pce.status,
+                    "mode": ce.mode if ce else None,
+                    "active": ce.is_active if ce else None,
+                }
+            )
+            if ce is None or ce.user_id != user.pk:
+                problems.append(
+                    _problem(
+                        "course_enrollment_missing",
+                        "warning",
+                        f"{pce.course_key}: the program course enrollment holds no course "
+                        "enrollment of this learner.",
+                    )
+                )
+            elif (pce.status == "active") != ce.is_active:
+                problems.append(
+                    _problem(
+                        "course_enrollment_state",
+                        "warning",
+                        f"{pce.course_key}: the program course enrollment is {pce.status} but the "
+                        f"course enrollment is {'active' if ce.is_active else 'inactive'}.",
+                    )
+                )
+        sections.append(
+            Section(
+                key=f"program-{pe.program_uuid}",
+                title=f"Program {pe.program_uuid} ({pe.status})",
+                problems=tuple(problems),
+                details={"external_user_key": pe.external_user_key, "courses": courses},
+            )
+        )
+    return sections
+
+
+def _problem(code: str, severity: str, message: str) -> dict[str, Any]:
+    return {"code": code, "severity": severity, "message": message, "fix": None}

@@ -110,3 +110,58 @@ def test_api_checklist(mat, support_user):
     assert data["user"]["username"] == "mat" and data["ok"] is False
     assert data["sections"][0]["key"] == "amc"
     assert client.get("/api/v1/learners/checklist", {"user": "zed"}).status_code == 404
+
+
+def test_membership_section_for_an_org_expected_by_email_domain(support_user):
+    OrganizationFactory(short_name="uni", email_domains=["uni.example.edu"])
+    lea = UserFactory(username="lea", email="lea@UNI.example.edu")
+    checklist = learner_checklist(user=lea, actor=Actor.for_user(support_user, door="console"))
+    (section,) = [s for s in checklist.as_dict()["sections"] if s["key"] == "membership-uni"]
+    problem = next(p for p in section["problems"] if p["code"] == "local_membership_missing")
+    assert problem["fix_url"].startswith(
+        reverse("support:repair-org-membership", kwargs={"user_id": lea.pk})
+    )
+    assert "next=" in problem["fix_url"]
+
+
+def test_redeemed_code_section_reports_the_contract_not_the_redemption(support_user):
+    from tests.factories import CodeRedemptionFactory, ContractFactory, EnrollmentCodeFactory
+
+    lea = UserFactory(username="lea")
+    code = EnrollmentCodeFactory(contract=ContractFactory(active=False))
+    CodeRedemptionFactory(code=code, user=lea)
+    checklist = learner_checklist(user=lea, actor=Actor.for_user(support_user, door="console"))
+    (section,) = [s for s in checklist.as_dict()["sections"] if s["key"] == f"code-{code.code}"]
+    assert [p["code"] for p in section["problems"]] == ["contract_inactive"]
+
+
+def test_program_section_flags_a_course_enrollment_left_behind(support_user):
+    from enrollments.models import CourseEnrollment, ProgramCourseEnrollment, ProgramEnrollment
+
+    lea = UserFactory(username="lea")
+    pe = ProgramEnrollment.objects.create(
+        user=lea,
+        external_user_key="K1",
+        program_uuid="6f1e4f5a-0000-4000-8000-000000000001",
+        curriculum_uuid="6f1e4f5a-0000-4000-8000-000000000002",
+        status="enrolled",
+    )
+    ce = CourseEnrollment.objects.create(
+        user=lea, course_key="course-v1:U+C1+R", mode="masters", is_active=False
+    )
+    ProgramCourseEnrollment.objects.create(
+        program_enrollment=pe,
+        course_key="course-v1:U+C1+R",
+        course_enrollment=ce,
+        status="active",
+    )
+    ProgramCourseEnrollment.objects.create(
+        program_enrollment=pe, course_key="course-v1:U+C2+R", status="active"
+    )
+    checklist = learner_checklist(user=lea, actor=Actor.for_user(support_user, door="console"))
+    (section,) = [s for s in checklist.as_dict()["sections"] if s["key"].startswith("program-")]
+    assert sorted(p["code"] for p in section["problems"]) == [
+        "course_enrollment_missing",
+        "course_enrollment_state",
+    ]
+    assert section["status"] == "warning"
