@@ -270,3 +270,40 @@ def test_add_seats_needs_its_own_permission(full, support_user, lead_user):
         contract=full, seats=2, reason="r", actor=Actor.for_user(lead_user, door="api")
     )
     assert Contract.objects.get().max_learners == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_leads_adding_the_same_seats_at_once_add_them_once():
+    import threading
+
+    from django.db import connection
+
+    contract = ContractFactory(max_learners=10)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            add_contract_seats(
+                contract=contract.pk,
+                seats=5,
+                reason="Order 5",
+                expected_max_learners=10,
+                actor=Actor.system("race"),
+            )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Contract.objects.get().max_learners == 15
+    outcomes = sorted(SupportAction.objects.values_list("outcome", flat=True))
+    assert outcomes == ["changed", "unchanged", "unchanged", "unchanged"]
