@@ -43,10 +43,14 @@ ensure_java() {
   local home
   if home=$(find_java); then echo "$home"; return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "no Java 21 or newer found; installing openjdk-21-jre-headless"
-    { apt-get install -y -q openjdk-21-jre-headless ||
-      { apt-get update -q && apt-get install -y -q openjdk-21-jre-headless; }; } >&2 || true
-    if home=$(find_java); then echo "$home"; return 0; fi
+    local pkg
+    for pkg in openjdk-21-jre-headless openjdk-25-jre-headless; do
+      if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        say "no Java 21 or newer found; installing $pkg"
+        apt-get install -y -q "$pkg" >&2 || true
+        if home=$(find_java); then echo "$home"; return 0; fi
+      fi
+    done
   fi
   die "Keycloak $KEYCLOAK_VERSION needs Java 21 or newer, and none was found (looked in /usr/lib/jvm, \$JAVA_HOME and PATH). Install a JDK 21+ and retry."
 }
