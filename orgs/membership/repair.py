@@ -33,6 +33,7 @@ from orgs.selectors import resolve_organization
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, support_action
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
+from support_tools.models import SupportAction
 
 UNKNOWN_FIX = "Unknown fix {fix!r}; the fixes are: {known}."
 REPAIR_KEYCLOAK_DOWN = (
@@ -150,6 +151,8 @@ def repair_org_membership(
             )
         result = _Repair(state, trail, actor, dry_run).run(wanted)
         trail.result = result.as_dict()
+        if result.failed_fixes:  # stopped part-way; the notes say what Keycloak did before
+            trail.outcome = SupportAction.Outcome.FAILED
     return result
 
 

@@ -241,8 +241,10 @@ def _last_repair(user: Any, organization: Organization) -> SupportAction | None:
             target_type=Organization._meta.label,
             target_id=str(organization.pk),
             dry_run=False,
-            outcome=SupportAction.Outcome.CHANGED,
+            # a repair stopped part-way may still have changed Keycloak: its notes say so
+            outcome__in=[SupportAction.Outcome.CHANGED, SupportAction.Outcome.FAILED],
         )
+        .exclude(changes=[])
         .order_by("-created_at", "-id")
         .first()
     )

@@ -405,6 +405,10 @@ def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, setti
     row = SupportAction.objects.get(action="repair_org_membership")
     assert [c["external"] for c in row.changes] == list(result.keycloak_calls)
     assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]
+    assert row.outcome == "failed"
+    # Keycloak did change: the learner must sign in again for it to count.
+    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    assert "relogin_required" in codes(after)
 
 
 def test_keycloak_unreachable(kc, settings, closed_port, system_actor):
