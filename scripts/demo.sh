@@ -25,4 +25,5 @@ cat >&2 <<MSG
   superuser: admin / demo     support staff: support / demo     support lead: lead / demo
 
 MSG
-exec $BIN/python manage.py runserver 127.0.0.1:8000
+# Not exec: the EXIT trap stops the demo Keycloak when the server ends.
+$BIN/python manage.py runserver 127.0.0.1:8000

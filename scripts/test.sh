@@ -18,7 +18,8 @@ trap cleanup EXIT
 
 if [ -x scripts/keycloak.sh ]; then
   echo "== Keycloak" >&2
-  eval "$(scripts/keycloak.sh start)"
+  kc_env=$(scripts/keycloak.sh start)  # fails the run when Keycloak cannot start
+  eval "$kc_env"
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then

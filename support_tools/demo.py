@@ -192,5 +192,48 @@ def seed_codes() -> None:
 
 
 SEEDERS = [seed_staff, seed_amc, seed_codes]
-# Seeders that also write to the demo Keycloak (see scripts/demo.sh).
-KEYCLOAK_SEEDERS: list = []
+WRONG_SSO_ID = "00000000-dead-4bee-8000-000000000000"
+
+
+def seed_keycloak() -> None:
+    """Local side of the demo Keycloak (`scripts/keycloak.sh start --demo` made its side and
+    exported its organizations' ids, which change at every start of the in-memory server)."""
+    import os
+
+    ids = {k: os.environ.get(f"KEYCLOAK_ORG_{k.upper()}_ID") for k in ("acme", "beta")}
+    if not all(ids.values()):
+        return
+
+    def controlled(short_name: str, name: str, sso_id: str, domain: str) -> Organization:
+        Organization.objects.filter(sso_organization_id=sso_id).exclude(
+            short_name=short_name
+        ).update(sso_organization_id=None)
+        org, _ = Organization.objects.update_or_create(
+            short_name=short_name,
+            defaults={"name": name, "sso_organization_id": sso_id, "email_domains": [domain]},
+        )
+        return org
+
+    acme = controlled("acme-sso", "Acme University (SSO)", ids["acme"], "acme.test")
+    ann = _user("ann", "ann@acme.test")
+    UserOrganizationMapping.objects.get_or_create(
+        user=ann, organization=acme
+    )  # password_blocks_idp
+
+    beta = controlled("beta", "Beta College", ids["beta"], "beta.test")
+    Contract.objects.get_or_create(
+        organization=beta,
+        name="Beta all staff",
+        defaults={"membership_type": Contract.MembershipType.MANAGED},
+    )
+    bob = _user("bob", "bob@beta.test")  # not a Keycloak member, no keep-until-seen, no contract
+    UserOrganizationMapping.objects.get_or_create(user=bob, organization=beta)
+    _user("erin", "erin@beta.test")  # no Keycloak account, no local membership
+
+    gamma = controlled("gamma", "Gamma Institute", WRONG_SSO_ID, "gamma.test")  # sso_id_not_found
+    carol = _user("carol", "carol@gamma.test")
+    UserOrganizationMapping.objects.get_or_create(user=carol, organization=gamma)
+
+
+# Seeders that also need the demo Keycloak (see scripts/demo.sh).
+KEYCLOAK_SEEDERS = [seed_keycloak]
