@@ -28,5 +28,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks print their figures; with DATABASE_URL=postgres://... they run on PostgreSQL.
+bench-link: install
+	SUPPORT_TOOLS_INSECURE_DEV=1 $(BIN)/python bench/link_program_enrollments.py
+
+bench-codes: install
+	SUPPORT_TOOLS_INSECURE_DEV=1 $(BIN)/python bench/diagnose_code.py
+
 clean:
 	rm -rf $(VENV) var
