@@ -72,3 +72,11 @@ def screenshot(page):
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+from tests.orgs.keycloak_fixtures import (  # noqa: E402, F401 - the real Keycloak's fixtures
+    kc,
+    kc_admin,
+    keycloak_server,
+    keycloak_settings,
+)
