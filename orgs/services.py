@@ -109,6 +109,7 @@ def ensure_amc_token(
         inputs=inputs,
         dry_run=dry_run,
         permission="run_ensure_amc_token",
+        preview_permission="auth.view_user",
     ) as trail:
         user_obj, org, site = _playbook_subjects(user, organization, trail)
         account_services.lock_user(user_obj)
@@ -140,6 +141,7 @@ def ensure_amc_admin(
         inputs=inputs,
         dry_run=dry_run,
         permission="run_ensure_amc_admin",
+        preview_permission="auth.view_user",
     ) as trail:
         user_obj, org, site = _playbook_subjects(user, organization, trail)
         account_services.lock_user(user_obj)

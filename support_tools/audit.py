@@ -127,13 +127,17 @@ def support_action(
     inputs: dict[str, Any],
     dry_run: bool = False,
     permission: str | None = None,
+    preview_permission: str | None = None,
 ) -> Iterator[AuditTrail]:
     """`permission` ("app_label.codename", or a bare support_tools codename) is checked first;
-    a refusal is recorded like any other failure."""
+    a refusal is recorded like any other failure. A dry run writes nothing, so it checks
+    `preview_permission` instead when one is given (view access: staff who may not apply a
+    repair may still see what it would do)."""
     trail = AuditTrail(action=action, actor=actor, inputs=inputs, dry_run=dry_run)
     try:
-        if permission:
-            actor.require(permission, action=action)
+        needed = preview_permission if dry_run and preview_permission else permission
+        if needed:
+            actor.require(needed, action=action)
         with transaction.atomic():
             try:
                 with transaction.atomic():

@@ -117,6 +117,7 @@ def sync_code_dates(
         inputs=inputs,
         dry_run=dry_run,
         permission="run_sync_code_dates",
+        preview_permission="orgs.view_enrollmentcode",
     ) as trail:
         if (code is None) == (contract is None) or (code == "" or contract == ""):
             raise SupportError(SYNC_TARGET_REQUIRED)
@@ -189,6 +190,7 @@ def add_contract_seats(
         inputs=inputs,
         dry_run=dry_run,
         permission="run_add_contract_seats",
+        preview_permission="orgs.view_contract",
     ) as trail:
         if isinstance(seats, bool) or not isinstance(seats, int) or seats <= 0:
             raise SupportError(SEATS_INVALID.format(seats=seats))

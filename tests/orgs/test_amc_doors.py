@@ -232,9 +232,10 @@ def test_admin_action_confirmation_then_apply(amc_app, org, ann, client, support
 def test_admin_page_refuses_apply_without_permission(amc_app, org, ann, client, viewer_user):
     client.force_login(viewer_user)
     url = reverse("support:ensure-amc-admin", kwargs={"user_id": ann.pk})
-    preview = client.get(url, {"org": "acme"})
-    assert preview.status_code == 200
-    assert 'id="apply-button"' not in preview.content.decode()
+    preview = client.get(url, {"org": "acme"}).content.decode()
+    assert "Dry run: nothing has been written yet" in preview
+    assert "You do not have the permission to apply this." in preview
+    assert 'id="apply-button"' not in preview
     assert client.post(url, {"org": "acme", "apply": "1"}).status_code == 403
     assert not ann.organization_mappings.exists()
 

@@ -213,6 +213,17 @@ def test_staff_without_permission_is_refused_and_recorded(amc_app, org, ann, vie
     assert not AccessToken.objects.exists()
 
 
+def test_view_access_may_preview_but_not_apply(amc_app, org, ann, viewer_user):
+    actor = Actor.for_user(viewer_user, door="admin")
+    preview = ensure_amc_admin(user="ann", organization="acme", actor=actor, dry_run=True)
+    assert preview.changed and not UserOrganizationMapping.objects.exists()
+    with pytest.raises(SupportError):
+        ensure_amc_admin(user="ann", organization="acme", actor=actor)
+    nobody = Actor.for_user(UserFactory(username="nobody", is_staff=True), door="admin")
+    with pytest.raises(SupportError):
+        ensure_amc_admin(user="ann", organization="acme", actor=nobody, dry_run=True)
+
+
 def test_ensure_amc_admin_activates_and_promotes_mappings(org, ann, system_actor):
     site = org.sites.get()
     UserOrganizationMappingFactory(user=ann, organization=org, is_active=False)

@@ -153,8 +153,10 @@ def test_sync_page_refuses_without_permission_and_shows_errors(
     client.force_login(viewer_user)
     url = reverse("support:sync-code-dates")
     preview = _body(client.get(url, {"contract": str(code.contract_id)}))
+    # View access shows the dry run, never the Apply button.
     assert 'id="apply-button"' not in preview
-    assert "You do not have the permission to run sync_code_dates." in preview
+    assert "Dry run: nothing has been written yet" in preview
+    assert "You do not have the permission to apply this." in preview
     assert client.post(url, {"contract": str(code.contract_id), "apply": "1"}).status_code == 403
     client.force_login(support_user)
     missing = _body(client.post(url, {"code": "", "contract": "", "preview": "1"}))
@@ -168,7 +170,7 @@ def test_add_seats_page_is_for_leads(client, support_user, lead_user, full):
     page = _body(client.get(url))
     assert "2 of 2 seats used" in page and 'value="2"' in page  # the limit seen, hidden
     preview = _body(client.post(url, {**form, "preview": "1"}))
-    assert "You do not have the permission to run add_contract_seats." in preview
+    assert "You do not have the permission to apply this." in preview
     assert 'id="apply-button"' not in preview
     assert client.post(url, {**form, "apply": "1"}).status_code == 403
 
