@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from orgs.admin_membership import diagnose_link, diagnose_membership
 from orgs.amc_diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
 from orgs.models import Organization, UserOrganizationMapping, UserSiteMapping
 from orgs.services import ensure_amc_admin, ensure_amc_token
@@ -34,7 +35,8 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(UserOrganizationMapping)
 class UserOrganizationMappingAdmin(admin.ModelAdmin):
     list_display = ["user", "user_email", "organization", "is_active", "is_amc_admin"]
-    list_display += ["keep_until_seen"]
+    list_display += ["keep_until_seen", diagnose_link]
+    actions = [diagnose_membership]
     list_filter = ["is_active", "is_amc_admin", "keep_until_seen", "organization"]
     list_select_related = ["user", "organization"]
     search_fields = ["user__username", "user__email", "organization__short_name"]
@@ -143,4 +145,4 @@ register_user_tool("Diagnose AMC", "support:diagnose-amc-user")
 register_user_tool("Ensure AMC tokens", "support:ensure-amc-token")
 register_user_tool("Make AMC admin", "support:ensure-amc-admin")
 
-from orgs import admin_codes, admin_membership  # noqa: E402, F401 - the other playbooks' pages
+from orgs import admin_codes  # noqa: E402, F401 - the code playbook's admins and pages

@@ -136,18 +136,3 @@ def diagnose_membership(
         return None
     user_id, org_id = pairs[0]
     return HttpResponseRedirect(diagnose_url(user_id, org_id if len(pairs) == 1 else None))
-
-
-def _extend_mapping_admin() -> None:
-    # orgs/admin.py registers the mapping admin; this playbook adds its own door to it.
-    mapping_admin = admin.site._registry.get(UserOrganizationMapping)
-    if mapping_admin is None:
-        return
-    if diagnose_link not in mapping_admin.list_display:
-        mapping_admin.list_display = [*mapping_admin.list_display, diagnose_link]
-    actions = list(mapping_admin.actions or [])
-    if diagnose_membership not in actions:
-        mapping_admin.actions = [*actions, diagnose_membership]
-
-
-_extend_mapping_admin()
