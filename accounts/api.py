@@ -1,6 +1,6 @@
 """`/api/v1/me`: the LMS endpoint the AMC calls with its OAuth2 token (django-oauth-toolkit)."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -18,6 +18,13 @@ class MeView(APIView):
         responses=inline_serializer(
             "Me", {"username": serializers.CharField(), "email": serializers.CharField()}
         ),
+        examples=[
+            OpenApiExample(
+                "The AMC's token",
+                response_only=True,
+                value={"username": "ann", "email": "ann@example.com"},
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         return Response({"username": request.user.get_username(), "email": request.user.email})

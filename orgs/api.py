@@ -54,6 +54,19 @@ class EnsureAmcTokenView(PostServiceView):
         summary="Make a user an active AMC admin of an organization and its site",
         request=UserOrgSerializer,
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Mappings made AMC-admin",
+                response_only=True,
+                value={
+                    "changed": True,
+                    "dry_run": False,
+                    "user": "ann",
+                    "organization": "acme",
+                    "mappings": {"organization": "updated", "site": "created"},
+                },
+            )
+        ],
     )
 )
 class EnsureAmcAdminView(PostServiceView):
@@ -70,6 +83,31 @@ class EnsureAmcAdminView(PostServiceView):
         summary="Diagnose the AMC spinning wheel for a user",
         parameters=[UserSerializer],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "An expired token",
+                response_only=True,
+                value={
+                    "ok": False,
+                    "user": "ann",
+                    "organizations": ["acme"],
+                    "problems": [
+                        {
+                            "code": "access_token_expired",
+                            "severity": "error",
+                            "message": "ann's newest AMC access token expired on "
+                            "2026-11-20 10:51 UTC.",
+                            "fix": "ensure_amc_token",
+                        }
+                    ],
+                    "token_check": {
+                        "endpoint": "/api/v1/me",
+                        "authenticates": False,
+                        "status": 401,
+                    },
+                },
+            )
+        ],
     )
 )
 class DiagnoseAmcUserView(GetServiceView):

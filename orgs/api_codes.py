@@ -54,6 +54,30 @@ class AddContractSeatsSerializer(serializers.Serializer):
         summary="Diagnose an enrollment code: every reason it cannot be redeemed",
         parameters=[DiagnoseCodeSerializer],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "A mistyped code",
+                response_only=True,
+                value={
+                    "ok": False,
+                    "problems": [
+                        {
+                            "code": "code_not_found",
+                            "severity": "error",
+                            "message": "No enrollment code 3f2b8c1e-7d4a-4e6b-9c0d-1a2b3c4d5e6e "
+                            "exists. It may be a typo of: 3f2b8c1e-7d4a-4e6b-9c0d-1a2b3c4d5e6f.",
+                            "fix": None,
+                        }
+                    ],
+                    "code": "3f2b8c1e-7d4a-4e6b-9c0d-1a2b3c4d5e6e",
+                    "input": "https://learn.example.com/enrollmentcode/3F2B8C1E-7D4A-4E6B-9C0D-1A2B3C4D5E6E/",
+                    "found": False,
+                    "suggestions": ["3f2b8c1e-7d4a-4e6b-9c0d-1a2b3c4d5e6f"],
+                    "at": "2026-11-23T10:00:00+00:00",
+                    "user": None,
+                },
+            )
+        ],
     )
 )
 class DiagnoseCodeView(GetServiceView):

@@ -43,6 +43,28 @@ class MembershipRepairSerializer(MembershipQuerySerializer):
         summary="Diagnose why a learner is missing from an organization or its contracts",
         parameters=[MembershipQuerySerializer],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "A password stops the identity provider",
+                response_only=True,
+                value={
+                    "ok": False,
+                    "user": "ann",
+                    "organization": "acme-sso",
+                    "problems": [
+                        {
+                            "code": "password_blocks_idp",
+                            "severity": "error",
+                            "message": "acme-sso's Keycloak organization signs in through "
+                            "the identity provider acme-idp, but ann has a Keycloak password, "
+                            "so Keycloak asks for the password instead and never adds them "
+                            "through the identity provider.",
+                            "fix": "delete_password",
+                        }
+                    ],
+                },
+            )
+        ],
     )
 )
 class DiagnoseOrgMembershipView(GetServiceView):
