@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from orgs.models import Organization
 from support_tools.errors import ErrorKind, SupportError
 
@@ -31,7 +29,3 @@ def resolve_organization(identifier: str) -> Organization:
     if not matches:
         raise SupportError(ORG_NOT_FOUND.format(identifier=identifier), kind=ErrorKind.NOT_FOUND)
     return matches[0]
-
-
-def organizations_of(user) -> QuerySet[Organization]:  # noqa: ANN001
-    return Organization.objects.filter(user_mappings__user=user).distinct()
