@@ -386,6 +386,7 @@ def _plan(
         deactivated += 1
         if (old.mode, old.is_active) != (mode, False):
             plan.course_enrollment_updates.append((old.pk, mode, False))
+            _audit_course_enrollment(plan, old, mode, False)
 
     # Link: the user's enrollment in each course, in masters mode, active as the program says.
     active_in: dict[str, bool] = {}
@@ -398,6 +399,14 @@ def _plan(
         current = courses.enrollments.get((user.id, course_key))
         if current is None:
             plan.course_enrollment_creates.append((course_key, MASTERS, active))
+            plan.audit.append(
+                (
+                    "enrollments.CourseEnrollment",
+                    "created",
+                    None,
+                    [user.username, course_key, MASTERS, active],
+                )
+            )
             created += 1
             continue
         mode = current.mode
@@ -410,6 +419,7 @@ def _plan(
             other_modes.append(f"{course_key} stays in {mode} mode (not masters)")
         if (current.mode, current.is_active) != (mode, active):
             plan.course_enrollment_updates.append((current.pk, mode, active))
+            _audit_course_enrollment(plan, current, mode, active)
     for _, pce in course_rows:
         current = courses.enrollments.get((user.id, pce.course_key))
         if current is None or pce.course_enrollment_id != current.pk:
@@ -433,6 +443,17 @@ def _plan(
         user.username, previous, deactivated, created, upgraded, kept, other_modes, granted
     )
     return plan
+
+
+def _audit_course_enrollment(plan: _Plan, enrollment: Any, mode: str, active: bool) -> None:
+    plan.audit.append(
+        (
+            f"enrollments.CourseEnrollment#{enrollment.pk}",
+            "mode, is_active",
+            [enrollment.mode, enrollment.is_active],
+            [mode, active],
+        )
+    )
 
 
 def _describe(

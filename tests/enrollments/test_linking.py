@@ -566,3 +566,28 @@ def test_learners_beyond_one_batch_all_link_and_progress_is_reported(monkeypatch
     assert seen == [(3, 8), (6, 8), (8, 8)]
     assert ProgramEnrollment.objects.filter(user__username__startswith="b").count() == 8
     assert CourseEnrollment.objects.filter(mode="masters", is_active=True).count() == 24
+
+
+def test_audit_keeps_the_before_and_after_of_each_course_enrollment(system_actor):
+    from support_tools.models import SupportAction
+
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    old = CourseEnrollmentFactory(user=alice, course_key=C3, mode="masters", is_active=True)
+    existing = CourseEnrollmentFactory(user=bob, course_key=C3, mode="audit", is_active=False)
+    pe = enrolled("EXT-1", courses=(C3,), user=alice)
+    pce = pe.program_course_enrollments.get()
+    pce.course_enrollment = old
+    pce.save()
+
+    link([("EXT-1", "bob")], system_actor)
+
+    changes = SupportAction.objects.get().changes
+    moves = {
+        c["object"]: (c["before"], c["after"])
+        for c in changes
+        if c.get("field") == "mode, is_active"
+    }
+    assert moves == {
+        f"enrollments.CourseEnrollment#{old.pk}": (["masters", True], ["audit", False]),
+        f"enrollments.CourseEnrollment#{existing.pk}": (["audit", False], ["masters", True]),
+    }
