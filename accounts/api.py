@@ -1,5 +1,6 @@
 """`/api/v1/me`: the LMS endpoint the AMC calls with its OAuth2 token (django-oauth-toolkit)."""
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import serializers
@@ -28,3 +29,6 @@ class MeView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"username": request.user.get_username(), "email": request.user.email})
+
+
+urlpatterns = [path("me", MeView.as_view(), name="api-me")]

@@ -1,6 +1,6 @@
 """Writes: the AMC's OAuth tokens and the AMC account that records them.
 
-These functions run inside the caller's `support_action` (see orgs.services, which owns the
+These functions run inside the caller's `support_action` (see orgs.amc.services, which owns the
 playbook): they take its audit trail and never open an audit row of their own.
 """
 

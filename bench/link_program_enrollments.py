@@ -321,7 +321,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("SUPPORT_TOOLS_INSECURE_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support_tools.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     label, cleanup = own_database()
     try:
         import django
@@ -329,7 +329,7 @@ def main() -> None:
         django.setup()
         from django.core.management import call_command
 
-        from enrollments.linking import link_program_enrollments
+        from enrollments.linking.service import link_program_enrollments
         from support_tools.actors import Actor
 
         call_command("migrate", verbosity=0)

@@ -1,16 +1,11 @@
-"""Admin registrations and pages of the enrollments app."""
+"""Model admins of the enrollment models."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from enrollments.csv_rows import parse_link_rows
-from enrollments.linking import DRY_RUN_PERMISSION, PERMISSION, link_program_enrollments
 from enrollments.models import (
     CourseAccessRole,
     CourseAccessRoleAssignment,
@@ -19,11 +14,6 @@ from enrollments.models import (
     ProgramCourseEnrollment,
     ProgramEnrollment,
 )
-from support_tools.actors import Actor
-from support_tools.admin_pages import ActionPage, register_page
-from support_tools.errors import SupportError
-
-NO_CSV_GIVEN = "Paste the rows or upload a CSV file."
 
 
 @admin.register(CourseMode)
@@ -105,59 +95,3 @@ class CourseAccessRoleAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "course_key", "org"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-
-
-# --- The support page ----------------------------------------------------------------------
-
-
-class LinkProgramEnrollmentsForm(forms.Form):
-    program_uuid = forms.UUIDField(label="Program UUID")
-    csv_text = forms.CharField(
-        label="Rows",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
-        help_text="CSV lines external_user_key,username; a header row is optional.",
-    )
-    csv_file = forms.FileField(
-        label="or a CSV file",
-        required=False,
-        help_text="An uploaded file's rows are copied into the box above by the preview, "
-        "so that Apply links exactly the rows you saw.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        upload = data.get("csv_file")
-        raw: bytes | str = upload.read() if upload else (data.get("csv_text") or "")
-        if not raw.strip():
-            raise forms.ValidationError(NO_CSV_GIVEN)
-        try:
-            data["pairs"] = parse_link_rows(raw)
-        except SupportError as exc:
-            raise forms.ValidationError(exc.message) from None
-        if upload:
-            self.data = self.data.copy()
-            self.data["csv_text"] = raw.decode("utf-8").removeprefix("\ufeff")
-        return data
-
-
-class LinkProgramEnrollmentsPage(ActionPage):
-    name = "link-program-enrollments"
-    route = "enrollments/link/"
-    title = "Link program enrollments"
-    intro = (
-        "Connects the university's external user keys to platform users. Preview first: the "
-        "dry run shows, row by row, what would be linked, relinked (moved from another user), "
-        "left unchanged or refused; then Apply."
-    )
-    permission = PERMISSION
-    view_permission = DRY_RUN_PERMISSION
-    form_class = LinkProgramEnrollmentsForm
-
-    def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
-        return link_program_enrollments(
-            program_uuid=data["program_uuid"], pairs=data["pairs"], actor=actor, dry_run=dry_run
-        )
-
-
-register_page(LinkProgramEnrollmentsPage)

@@ -1,27 +1,20 @@
+"""The orgs app's model admins, registered here explicitly: each playbook keeps its own
+admin classes and pages in its package (orgs.amc, orgs.codes, orgs.membership)."""
+
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils.http import urlencode
 
-from orgs.admin_membership import diagnose_link, diagnose_membership
-from orgs.amc_diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
-from orgs.models import Organization, UserOrganizationMapping, UserSiteMapping
-from orgs.services import ensure_amc_admin, ensure_amc_token
-from support_tools.actors import Actor
-from support_tools.admin_pages import (
-    ActionPage,
-    DiagnosisPage,
-    register_page,
-    register_user_tool,
+from orgs.codes.admin import CodeRedemptionAdmin, ContractAdmin, EnrollmentCodeAdmin
+from orgs.membership.pages import diagnose_link, diagnose_membership
+from orgs.models import (
+    CodeRedemption,
+    Contract,
+    EnrollmentCode,
+    Organization,
+    UserOrganizationMapping,
+    UserSiteMapping,
 )
-
-User = get_user_model()
 
 
 @admin.register(Organization)
@@ -57,92 +50,6 @@ class UserSiteMappingAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "site"]
 
 
-# --- The AMC playbook's pages ---------------------------------------------------------------
-
-
-class AmcOrgForm(forms.Form):
-    org = forms.CharField(
-        label="Organization", help_text="Short name or name of the user's organization."
-    )
-
-
-class _UserPage:
-    """Pages about one user, whose id is in the URL."""
-
-    kwargs: dict[str, Any]
-
-    def subject(self) -> Any:
-        return get_object_or_404(User, pk=self.kwargs["user_id"])
-
-    def initial(self, request: Any, **url_kwargs: Any) -> dict[str, Any]:
-        mapping = (
-            UserOrganizationMapping.objects.filter(user_id=url_kwargs["user_id"])
-            .select_related("organization")
-            .order_by("-is_amc_admin", "-is_active")
-            .first()
-        )
-        return {"org": mapping.organization.short_name} if mapping else {}
-
-
-class DiagnoseAmcPage(_UserPage, DiagnosisPage):
-    name = "diagnose-amc-user"
-    route = "users/<int:user_id>/amc/"
-    title = "Diagnose the AMC spinning wheel"
-    intro = "Checks the user's organization and site mappings, OAuth tokens and AMC account."
-
-    class form_class(forms.Form):  # noqa: N801 - the page's form
-        check = forms.BooleanField(widget=forms.HiddenInput, initial=True, required=False)
-
-    def _bound_from_query(self, request: Any, initial: dict[str, Any]) -> forms.Form:
-        return self.form_class(data={"check": True})  # nothing to ask: run at once
-
-    def run(self, data: dict[str, Any], actor: Actor) -> Any:
-        return diagnose_amc_user(user=self.subject(), actor=actor)
-
-    def fix_url(self, problem: dict, result: dict, data: dict) -> str | None:
-        page = {FIX_TOKEN: "support:ensure-amc-token", FIX_ADMIN: "support:ensure-amc-admin"}
-        if problem["fix"] not in page:
-            return None
-        url = reverse(page[problem["fix"]], kwargs={"user_id": self.kwargs["user_id"]})
-        orgs = result.get("organizations") or []
-        return f"{url}?{urlencode({'org': orgs[0]})}" if orgs else url
-
-
-class EnsureAmcTokenPage(_UserPage, ActionPage):
-    name = "ensure-amc-token"
-    route = "users/<int:user_id>/amc/ensure-token/"
-    title = "Ensure AMC tokens (fix the spinning wheel)"
-    intro = (
-        "Makes sure the organization and site mappings exist, keeps or creates a usable access "
-        "token and its refresh token, and writes both on the user's AMC account."
-    )
-    permission = "run_ensure_amc_token"
-    form_class = AmcOrgForm
-
-    def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
-        return ensure_amc_token(
-            user=self.subject(), organization=data["org"], actor=actor, dry_run=dry_run
-        )
-
-
-class EnsureAmcAdminPage(_UserPage, ActionPage):
-    name = "ensure-amc-admin"
-    route = "users/<int:user_id>/amc/ensure-admin/"
-    title = "Make the user an AMC admin"
-    intro = "Makes the organization and site mappings exist, active and AMC-admin."
-    permission = "run_ensure_amc_admin"
-    form_class = AmcOrgForm
-
-    def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
-        return ensure_amc_admin(
-            user=self.subject(), organization=data["org"], actor=actor, dry_run=dry_run
-        )
-
-
-for _page in (DiagnoseAmcPage, EnsureAmcTokenPage, EnsureAmcAdminPage):
-    register_page(_page)
-register_user_tool("Diagnose AMC", "support:diagnose-amc-user")
-register_user_tool("Ensure AMC tokens", "support:ensure-amc-token")
-register_user_tool("Make AMC admin", "support:ensure-amc-admin")
-
-from orgs import admin_codes  # noqa: E402, F401 - the code playbook's admins and pages
+admin.site.register(Contract, ContractAdmin)
+admin.site.register(EnrollmentCode, EnrollmentCodeAdmin)
+admin.site.register(CodeRedemption, CodeRedemptionAdmin)

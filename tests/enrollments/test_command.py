@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from enrollments.csv_rows import CSV_EMPTY, CSV_NOT_UTF8, CSV_WRONG_COLUMNS
-from enrollments.linking import PROGRAM_NOT_FOUND
+from enrollments.linking.csv_rows import CSV_EMPTY, CSV_NOT_UTF8, CSV_WRONG_COLUMNS
+from enrollments.linking.service import PROGRAM_NOT_FOUND
 from enrollments.management.commands import link_program_enrollments as command_module
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from support_tools.models import SupportAction

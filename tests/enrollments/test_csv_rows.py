@@ -1,6 +1,6 @@
 import pytest
 
-from enrollments.csv_rows import CSV_EMPTY, CSV_NOT_UTF8, CSV_WRONG_COLUMNS, parse_link_rows
+from enrollments.linking.csv_rows import CSV_EMPTY, CSV_NOT_UTF8, CSV_WRONG_COLUMNS, parse_link_rows
 from support_tools.errors import SupportError
 
 

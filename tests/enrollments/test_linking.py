@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrollments import linking
-from enrollments.linking import (
+from enrollments.linking import service as linking
+from enrollments.linking.service import (
     ALREADY_ENROLLED,
     BAD_PROGRAM_UUID,
     DUPLICATE_KEY,

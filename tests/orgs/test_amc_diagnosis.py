@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from orgs.amc_diagnosis import diagnose_amc_user
-from orgs.services import ensure_amc_admin, ensure_amc_token
+from orgs.amc.diagnosis import diagnose_amc_user
+from orgs.amc.services import ensure_amc_admin, ensure_amc_token
 from support_tools.models import SupportAction
 from tests.factories import (
     AccessTokenFactory,

@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import AmcAccount
-from orgs.services import ensure_amc_token
+from orgs.amc.services import ensure_amc_token
 from support_tools.actors import Actor
 from support_tools.models import SupportAction
 from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory

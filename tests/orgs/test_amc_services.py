@@ -6,9 +6,9 @@ from oauth2_provider.models import AccessToken, RefreshToken
 
 from accounts.models import AmcAccount
 from accounts.selectors import AMC_APP_MISSING, AMC_CLIENT_ID_UNSET, USER_NOT_FOUND
+from orgs.amc.services import ORG_SITE_COUNT, ensure_amc_admin, ensure_amc_token
 from orgs.models import UserOrganizationMapping, UserSiteMapping
 from orgs.selectors import ORG_NAME_AMBIGUOUS, ORG_NOT_FOUND
-from orgs.services import ORG_SITE_COUNT, ensure_amc_admin, ensure_amc_token
 from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, USER_INACTIVE, SupportError
 from support_tools.models import SupportAction

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 
-from orgs.amc_diagnosis import diagnose_amc_user
+from orgs.amc.diagnosis import diagnose_amc_user
 from orgs.models import Organization
 from support_tools.actors import Actor
 from support_tools.audit import UNEXPECTED_ERROR, support_action

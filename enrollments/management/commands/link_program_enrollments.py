@@ -1,9 +1,9 @@
 import sys
 from pathlib import Path
 
-from enrollments.csv_rows import parse_link_rows
-from enrollments.linking import link_program_enrollments
-from support_tools.commands import SupportCommand
+from enrollments.linking.csv_rows import parse_link_rows
+from enrollments.linking.service import link_program_enrollments
+from support_tools.doors.commands import SupportCommand
 from support_tools.errors import SupportError
 
 FILE_NOT_FOUND = "Cannot read {path}: {reason}."

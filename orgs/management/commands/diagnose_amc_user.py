@@ -1,5 +1,5 @@
-from orgs.amc_diagnosis import diagnose_amc_user
-from support_tools.commands import SupportCommand
+from orgs.amc.diagnosis import diagnose_amc_user
+from support_tools.doors.commands import SupportCommand
 
 
 class Command(SupportCommand):

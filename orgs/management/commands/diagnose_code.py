@@ -1,5 +1,5 @@
 from orgs.codes import diagnose_code
-from support_tools.commands import SupportCommand
+from support_tools.doors.commands import SupportCommand
 
 
 class Command(SupportCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import CommandParser
 
 from orgs.membership import diagnose_org_membership
 from support_tools.actors import Actor
-from support_tools.commands import SupportCommand
+from support_tools.doors.commands import SupportCommand
 
 
 class Command(SupportCommand):

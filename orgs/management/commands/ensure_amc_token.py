@@ -1,5 +1,5 @@
-from orgs.services import ensure_amc_token
-from support_tools.commands import SupportCommand
+from orgs.amc.services import ensure_amc_token
+from support_tools.doors.commands import SupportCommand
 
 
 class Command(SupportCommand):

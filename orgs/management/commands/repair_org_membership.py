@@ -12,7 +12,7 @@ from django.core.management.base import CommandParser
 
 from orgs.membership import Fix, repair_org_membership
 from support_tools.actors import Actor
-from support_tools.commands import SupportCommand
+from support_tools.doors.commands import SupportCommand
 
 FIXES_FAILED = "error: the repair stopped part-way: {fixes} failed (see the results above)."
 

@@ -2,9 +2,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from support_tools import console
+from console import checklist as console
+from console.checklist import SEARCH_EMPTY, Section, find_learners, learner_checklist
 from support_tools.actors import Actor
-from support_tools.console import SEARCH_EMPTY, Section, find_learners, learner_checklist
 from support_tools.errors import SupportError
 from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory
 
@@ -89,7 +89,7 @@ def test_console_needs_view_access(mat, client):
 
 
 def test_history_lists_repairs_not_the_consoles_own_reads(mat, support_user, client):
-    from orgs.services import ensure_amc_admin
+    from orgs.amc.services import ensure_amc_admin
 
     ensure_amc_admin(
         user="mat", organization="acme", actor=Actor.for_user(support_user, door="admin")

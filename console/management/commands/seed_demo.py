@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from support_tools.demo import KEYCLOAK_SEEDERS, SEEDERS
+from console.demo import KEYCLOAK_SEEDERS, SEEDERS
 
 
 class Command(BaseCommand):

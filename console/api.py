@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from console.checklist import learner_checklist
 from support_tools.actors import Actor
-from support_tools.api import ErrorSerializer, GetServiceView
-from support_tools.console import learner_checklist
+from support_tools.doors.api import ErrorSerializer, GetServiceView
 
 EXAMPLE = {
     "ok": False,
@@ -58,3 +59,8 @@ class LearnerChecklistView(GetServiceView):
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
         return learner_checklist(user=data["user"], actor=actor)
+
+
+urlpatterns = [
+    path("learners/checklist", LearnerChecklistView.as_view(), name="api-learner-checklist"),
+]

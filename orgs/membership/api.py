@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from orgs.membership import Fix, diagnose_org_membership, repair_org_membership
 from support_tools.actors import Actor
-from support_tools.api import ErrorSerializer, GetServiceView, PostServiceView
+from support_tools.doors.api import ErrorSerializer, GetServiceView, PostServiceView
 
 ERRORS = {
     400: ErrorSerializer,

@@ -1,13 +1,13 @@
 """Support pages inside the Django admin: a form, a dry-run preview, then a confirmed apply.
 
 Every playbook's admin door is an `ActionPage` (repairs) or a `DiagnosisPage` (checklists):
-thin classes that call one service. Pages are mounted under /admin/support/ with URL names
-"support:<name>", and reuse the admin's templates, CSS and login.
+thin classes that call one service. Each playbook lists its pages in its `PAGES`; the console
+collects them and the project mounts them under /admin/support/ with URL names
+"support:<name>". They reuse the admin's templates, CSS and login.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
@@ -22,43 +22,13 @@ from django.views import View
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
 
-_PAGES: list[type[SupportPage]] = []
 
-
-@dataclass(frozen=True)
-class UserTool:
-    label: str
-    url_name: str
-
-
-USER_TOOLS: list[UserTool] = []
-
-
-def register_page(page: type[SupportPage]) -> type[SupportPage]:
-    if page not in _PAGES:
-        _PAGES.append(page)
-    return page
-
-
-def register_user_tool(label: str, url_name: str) -> None:
-    """A button on every user's admin change page, linking to `url_name` with the user's id."""
-    if all(t.url_name != url_name for t in USER_TOOLS):
-        USER_TOOLS.append(UserTool(label, url_name))
-
-
-_EXTRA_URLS: list[URLPattern] = []
-
-
-def register_url(pattern: URLPattern) -> None:
-    """Another admin view under /admin/support/ (wrap the view in admin.site.admin_view)."""
-    _EXTRA_URLS.append(pattern)
-
-
-def page_urls() -> list[URLPattern]:
-    pages = [
-        path(page.route, admin.site.admin_view(page.as_view()), name=page.name) for page in _PAGES
-    ]
-    return pages + _EXTRA_URLS
+def page_urls(pages: list[type[SupportPage]], extra: list[URLPattern] = ()) -> list[URLPattern]:
+    """The URL patterns of `pages` (each wrapped in the admin's login and CSRF checks), plus
+    `extra` admin views. The project's URL module calls this once with every page."""
+    return [
+        path(page.route, admin.site.admin_view(page.as_view()), name=page.name) for page in pages
+    ] + list(extra)
 
 
 class SupportPage(View):
@@ -71,6 +41,8 @@ class SupportPage(View):
     template_name: ClassVar[str] = "support_tools/page.html"
     form_method: ClassVar[str] = "post"
     intro: ClassVar[str] = ""
+    # A button with this label on every user's admin page (the route takes `user_id`).
+    user_tool: ClassVar[str | None] = None
 
     def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
         return {}

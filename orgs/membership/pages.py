@@ -1,4 +1,4 @@
-"""Admin doors of the org-membership playbook (imported by orgs/admin.py).
+"""Admin doors of the org-membership playbook (listed by console/pages.py).
 
 "Diagnose membership" on every user's page and on each organization membership (a link column
 and an action) shows the checklist; each problem with a fix links to the repair page, which
@@ -22,7 +22,7 @@ from orgs.membership import VIEW_PERMISSION, Fix, diagnose_org_membership, repai
 from orgs.membership.state import PERM_KEYCLOAK, PERM_LOCAL
 from orgs.models import Organization, UserOrganizationMapping
 from support_tools.actors import Actor
-from support_tools.admin_pages import ActionPage, DiagnosisPage, register_page, register_user_tool
+from support_tools.doors.pages import ActionPage, DiagnosisPage
 from support_tools.errors import ErrorKind, SupportError
 
 User = get_user_model()
@@ -65,6 +65,7 @@ class DiagnoseMembershipPage(DiagnosisPage):
     name = "diagnose-org-membership"
     route = "orgs/membership/<int:user_id>/diagnose/"
     title = "Diagnose membership"
+    user_tool = "Diagnose membership"
     intro = (
         "Why a learner is missing from an organization or its contracts: the expected "
         "membership, Keycloak (when the organization carries an SSO id) and the local records."
@@ -110,9 +111,7 @@ class RepairMembershipPage(ActionPage):
         )
 
 
-register_page(DiagnoseMembershipPage)
-register_page(RepairMembershipPage)
-register_user_tool("Diagnose membership", "support:diagnose-org-membership")
+PAGES = [DiagnoseMembershipPage, RepairMembershipPage]
 
 
 # -- the organization membership admin: a link per row and an action -------------------------

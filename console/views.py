@@ -10,11 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
+from console.checklist import find_learners, learner_checklist
 from support_tools.actors import Actor
-from support_tools.admin_pages import register_url, register_user_tool
-from support_tools.console import find_learners, learner_checklist
 from support_tools.errors import SupportError
 
 User = get_user_model()
@@ -47,7 +46,7 @@ def console_search(request: HttpRequest) -> HttpResponse:
         "searched": "q" in request.GET,
         "error": error,
     }
-    return TemplateResponse(request, "support_tools/console_search.html", context)
+    return TemplateResponse(request, "console/console_search.html", context)
 
 
 def console_learner(request: HttpRequest, user_id: int) -> HttpResponse:
@@ -60,15 +59,4 @@ def console_learner(request: HttpRequest, user_id: int) -> HttpResponse:
         "learner": learner,
         "checklist": checklist,
     }
-    return TemplateResponse(request, "support_tools/console_learner.html", context)
-
-
-register_url(path("console/", admin.site.admin_view(console_search), name="console"))
-register_url(
-    path(
-        "console/<int:user_id>/",
-        admin.site.admin_view(console_learner),
-        name="console-learner",
-    )
-)
-register_user_tool("Support console", "support:console-learner")
+    return TemplateResponse(request, "console/console_learner.html", context)

@@ -1,4 +1,4 @@
-"""REST routes of this playbook, included under /api/v1/ by support_tools/urls.py."""
+"""REST routes of the linking playbook, mounted under /api/v1/ by project/urls.py."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from enrollments.csv_rows import parse_link_rows
-from enrollments.linking import link_program_enrollments
+from enrollments.linking.csv_rows import parse_link_rows
+from enrollments.linking.service import link_program_enrollments
 from support_tools.actors import Actor
-from support_tools.api import ErrorSerializer
+from support_tools.doors.api import ErrorSerializer
 from support_tools.errors import SupportError
 
 NO_ROWS_GIVEN = (

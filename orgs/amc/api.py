@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from orgs.amc_diagnosis import diagnose_amc_user
-from orgs.services import ensure_amc_admin, ensure_amc_token
+from orgs.amc.diagnosis import diagnose_amc_user
+from orgs.amc.services import ensure_amc_admin, ensure_amc_token
 from support_tools.actors import Actor
-from support_tools.api import ErrorSerializer, GetServiceView, PostServiceView
+from support_tools.doors.api import ErrorSerializer, GetServiceView, PostServiceView
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
@@ -115,3 +116,10 @@ class DiagnoseAmcUserView(GetServiceView):
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
         return diagnose_amc_user(user=data["user"], actor=actor)
+
+
+urlpatterns = [
+    path("amc/ensure-token", EnsureAmcTokenView.as_view(), name="api-ensure-amc-token"),
+    path("amc/ensure-admin", EnsureAmcAdminView.as_view(), name="api-ensure-amc-admin"),
+    path("amc/diagnose", DiagnoseAmcUserView.as_view(), name="api-diagnose-amc-user"),
+]

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from orgs.codes import add_contract_seats, diagnose_code, sync_code_dates
 from support_tools.actors import Actor
-from support_tools.api import ErrorSerializer, GetServiceView, PostServiceView
+from support_tools.doors.api import ErrorSerializer, GetServiceView, PostServiceView
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 

@@ -23,7 +23,15 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from enrollments import bulk_sql
+from enrollments.linking import bulk_sql
+from enrollments.linking.selectors import (
+    CourseSnapshot,
+    PeopleSnapshot,
+    UserRow,
+    program_exists,
+    read_courses,
+    read_people,
+)
 from enrollments.models import (
     AUDIT,
     HONOR,
@@ -34,14 +42,6 @@ from enrollments.models import (
     ProgramCourseEnrollment,
     ProgramEnrollment,
     course_org,
-)
-from enrollments.selectors import (
-    CourseSnapshot,
-    PeopleSnapshot,
-    UserRow,
-    program_exists,
-    read_courses,
-    read_people,
 )
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, support_action

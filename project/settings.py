@@ -45,10 +45,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The layers, bottom to top: the shared base, the playbooks' apps, the console.
+    "support_tools",
     "accounts",
     "orgs",
     "enrollments",
-    "support_tools",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -61,8 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "support_tools.urls"
-WSGI_APPLICATION = "support_tools.wsgi.application"
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
     {
@@ -112,7 +114,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "support_tools.api.exception_handler",
+    "EXCEPTION_HANDLER": "support_tools.doors.api.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

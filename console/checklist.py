@@ -189,7 +189,7 @@ def fix_url(name: str, learner: Any, query: dict[str, Any] | None = None, **kwar
 @section_builder
 def amc_section(user: Any, actor: Actor) -> list[Section]:
     """Only for AMC admins: someone with an AMC account, an AMC-admin mapping or AMC tokens."""
-    from orgs.amc_diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
+    from orgs.amc.diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
     from orgs.models import UserOrganizationMapping
 
     is_amc_user = (

@@ -1,0 +1,28 @@
+"""The project's URLs: the admin with every support page, and one REST module per playbook."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from console import pages
+
+# Each module's `urlpatterns`, mounted under /api/v1/.
+API_MODULES = [
+    "accounts.api",
+    "orgs.amc.api",
+    "orgs.codes.api",
+    "orgs.membership.api",
+    "enrollments.linking.api",
+    "console.api",
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/support/", include((pages.urls(), "support"))),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include([path("", include(module)) for module in API_MODULES])),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+]
