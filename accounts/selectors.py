@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from accounts.models import AmcAccount
 from support_tools.errors import ErrorKind, SupportError
@@ -21,8 +21,10 @@ USER_EMAIL_AMBIGUOUS = (
 )
 
 
-def resolve_user(identifier: str) -> AbstractUser:
-    """An email (case-insensitive) or a username (exact)."""
+def resolve_user(identifier: str | AbstractUser) -> AbstractUser:
+    """An email (case-insensitive) or a username (exact); a user is returned as it is."""
+    if isinstance(identifier, User):
+        return identifier
     identifier = (identifier or "").strip()
     if not identifier:
         raise SupportError(USER_IDENTIFIER_EMPTY)
@@ -62,21 +64,23 @@ def amc_application() -> Application:
     return app
 
 
-def newest_usable_access_token(
-    *,
-    user,
-    application: Application,
-    now: dt.datetime,  # noqa: ANN001
+def newest_access_token(
+    *, user: AbstractUser, application: Application, now: dt.datetime | None = None
 ) -> AccessToken | None:
-    """Newest unexpired access token (DOT revokes an access token by deleting it)."""
-    return (
-        AccessToken.objects.filter(user=user, application=application, expires__gt=now)
-        .order_by("-expires", "-id")
-        .first()
-    )
+    """The newest access token, expired or not; with `now`, the newest unexpired one.
+    (django-oauth-toolkit revokes an access token by deleting it.)"""
+    tokens = AccessToken.objects.filter(user=user, application=application)
+    if now is not None:
+        tokens = tokens.filter(expires__gt=now)
+    return tokens.order_by("-expires", "-id").first()
 
 
-def amc_account_of(user) -> AmcAccount | None:  # noqa: ANN001
+def live_refresh_token(access: AccessToken) -> RefreshToken | None:
+    """The unrevoked refresh token bound to `access`."""
+    return RefreshToken.objects.filter(access_token=access, revoked__isnull=True).first()
+
+
+def amc_account_of(user: AbstractUser) -> AmcAccount | None:
     return AmcAccount.objects.filter(user=user).first()
 
 

@@ -1,7 +1,8 @@
 """Writes: the AMC's OAuth tokens and the AMC account that records them.
 
-These functions run inside the caller's `support_action` (see orgs.amc.services, which owns the
-playbook): they take its audit trail and never open an audit row of their own.
+`ensure_amc_tokens` is one step of the AMC playbook (orgs.amc): it runs inside the playbook's
+transaction, takes the user's row lock itself, and returns what it changed; the playbook records
+those changes in its own audit row.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 from oauthlib.common import generate_token
 
 from accounts.models import AmcAccount
-from accounts.selectors import amc_application, newest_usable_access_token
-from support_tools.audit import AuditTrail
+from accounts.selectors import amc_application, live_refresh_token, newest_access_token
+from support_tools.audit import Change, apply_fields, created
 from support_tools.secrets import mask_token
 
 User = get_user_model()
 
 AMC_TOKEN_SCOPE = "read write"
+TOKEN_FIELDS = frozenset({"access_token", "refresh_token"})
 
 
 @dataclass(frozen=True)
@@ -32,23 +35,23 @@ class AmcTokens:
     access_created: bool
     refresh_created: bool
     account_updated: bool
+    changes: tuple[Change, ...]
 
 
-def lock_user(user) -> None:  # noqa: ANN001
+def lock_user(user: AbstractUser) -> None:
     """Serialise every AMC repair of one user: concurrent runs queue on this row."""
     User.objects.select_for_update().filter(pk=user.pk).first()
 
 
-def ensure_amc_tokens(*, user, trail: AuditTrail, now: dt.datetime | None = None) -> AmcTokens:  # noqa: ANN001
+def ensure_amc_tokens(*, user: AbstractUser, now: dt.datetime | None = None) -> AmcTokens:
     """Keep the newest usable access token (never an expired one) or create one; make sure an
-    unrevoked refresh token is bound to it; record both on the user's AmcAccount.
-
-    The caller holds the user's lock (`lock_user`) inside its transaction.
-    """
+    unrevoked refresh token is bound to it; record both on the user's AmcAccount."""
     now = now or timezone.now()
+    lock_user(user)
     application: Application = amc_application()
+    changes: list[Change] = []
 
-    access = newest_usable_access_token(user=user, application=application, now=now)
+    access = newest_access_token(user=user, application=application, now=now)
     access_created = access is None
     if access is None:
         expires = now + dt.timedelta(days=settings.AMC_TOKEN_LIFETIME_DAYS)
@@ -59,9 +62,9 @@ def ensure_amc_tokens(*, user, trail: AuditTrail, now: dt.datetime | None = None
             expires=expires,
             scope=AMC_TOKEN_SCOPE,
         )
-        trail.created(access, {"token": _masked(access.token), "expires": expires})
+        changes.append(created(access, {"token": mask_token(access.token), "expires": expires}))
 
-    refresh = RefreshToken.objects.filter(access_token=access, revoked__isnull=True).first()
+    refresh = live_refresh_token(access)
     refresh_created = refresh is None
     if refresh is None:
         # A revoked refresh token may still hold the one-to-one link: free it first.
@@ -69,46 +72,29 @@ def ensure_amc_tokens(*, user, trail: AuditTrail, now: dt.datetime | None = None
         refresh = RefreshToken.objects.create(
             user=user, application=application, token=generate_token(), access_token=access
         )
-        trail.created(refresh, {"token": _masked(refresh.token), "access_token": access.pk})
+        changes.append(
+            created(refresh, {"token": mask_token(refresh.token), "access_token": access.pk})
+        )
 
-    account_updated = _record_on_amc_account(user=user, access=access, refresh=refresh, trail=trail)
-    return AmcTokens(access, refresh, access_created, refresh_created, account_updated)
+    account_changes = _record_on_amc_account(user=user, access=access, refresh=refresh)
+    changes.extend(account_changes)
+    return AmcTokens(
+        access, refresh, access_created, refresh_created, bool(account_changes), tuple(changes)
+    )
 
 
 def _record_on_amc_account(
-    *,
-    user,
-    access: AccessToken,
-    refresh: RefreshToken,
-    trail: AuditTrail,  # noqa: ANN001
-) -> bool:
-    account = AmcAccount.objects.select_for_update().filter(user=user).first()
+    *, user: AbstractUser, access: AccessToken, refresh: RefreshToken
+) -> tuple[Change, ...]:
     wanted = {
         "access_token": access.token,
         "refresh_token": refresh.token,
         "token_expires_at": access.expires,
         "token_type": "Bearer",
     }
+    account = AmcAccount.objects.select_for_update().filter(user=user).first()
     if account is None:
         account = AmcAccount.objects.create(user=user, **wanted)
-        trail.created(
-            account,
-            {
-                **wanted,
-                "access_token": _masked(access.token),
-                "refresh_token": _masked(refresh.token),
-            },
-        )
-        return True
-    differing = [f for f, v in wanted.items() if getattr(account, f) != v]
-    for field in differing:
-        before = getattr(account, field)
-        setattr(account, field, wanted[field])
-        trail.changed(account, field, before, wanted[field], secret=field.endswith("_token"))
-    if differing:
-        account.save(update_fields=[*differing, "updated_at"])
-    return bool(differing)
-
-
-def _masked(token: str) -> str | None:
-    return mask_token(token)
+        shown = {f: mask_token(v) if f in TOKEN_FIELDS else v for f, v in wanted.items()}
+        return (created(account, shown),)
+    return apply_fields(account, wanted, secret=TOKEN_FIELDS)

@@ -12,8 +12,11 @@ ORG_NAME_AMBIGUOUS = (
 )
 
 
-def resolve_organization(identifier: str) -> Organization:
-    """A short name or a name, case-insensitively; the short name wins."""
+def resolve_organization(identifier: str | Organization) -> Organization:
+    """A short name or a name, case-insensitively; the short name wins. An organization is
+    returned as it is."""
+    if isinstance(identifier, Organization):
+        return identifier
     identifier = (identifier or "").strip()
     if not identifier:
         raise SupportError(ORG_IDENTIFIER_EMPTY)

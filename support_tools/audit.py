@@ -1,9 +1,14 @@
 """The audit trail: one SupportAction row per run, in the same transaction as its change.
 
-    with support_action("ensure_amc_admin", actor=actor, inputs={...}, dry_run=dry_run) as trail:
+    ENSURE_AMC_ADMIN = ActionSpec("ensure_amc_admin", preview=..., apply=(...,))
+
+    with support_action(ENSURE_AMC_ADMIN, actor=actor, inputs={...}, dry_run=dry_run) as trail:
         trail.about(user)
-        ... change things, calling trail.changed(obj, field, before, after) ...
+        ... change things: trail.update(obj, {"field": wanted}) saves and records what differs ...
         trail.result = result.as_dict()
+
+The spec's permissions are checked here, once, for every door: the preview permission for a
+diagnosis or a dry run, an apply permission for a real run.
 
 A dry run executes the same code and rolls its writes back before the audit row is written,
 so a dry run can never disagree with the real run. A failure rolls everything back and is
@@ -24,8 +29,9 @@ from typing import Any
 from django.db import models, transaction
 
 from support_tools.actors import Actor
-from support_tools.errors import SupportError
+from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
+from support_tools.permissions import ActionSpec
 from support_tools.secrets import mask_token
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,60 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def ident(value: Any) -> str:
+    """How an input names its subject in the audit row: as typed, or the object's name."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "get_username"):
+        return value.get_username()
+    return getattr(value, "short_name", None) or str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change: a field's before and after, or a row created or deleted."""
+
+    entry: dict[str, Any]
+
+
+def field_change(
+    obj: models.Model | str, field_name: str, before: Any, after: Any, *, secret: bool = False
+) -> Change:
+    if secret:
+        before, after = mask_token(before), mask_token(after)
+    return Change(
+        {
+            "object": _label(obj),
+            "field": field_name,
+            "before": jsonable(before),
+            "after": jsonable(after),
+        }
+    )
+
+
+def created(obj: models.Model | str, fields: dict[str, Any] | None = None) -> Change:
+    return Change({"object": _label(obj), "created": jsonable(fields or {})})
+
+
+def apply_fields(
+    obj: models.Model, wanted: dict[str, Any], *, secret: frozenset[str] = frozenset()
+) -> tuple[Change, ...]:
+    """Set the fields of `obj` that differ from `wanted`, save only those (and an auto_now
+    `updated_at` when the model has one), and say what changed. Idempotent: nothing differs,
+    nothing is written."""
+    changes = []
+    differing = [f for f, v in wanted.items() if getattr(obj, f) != v]
+    for name in differing:
+        changes.append(
+            field_change(obj, name, getattr(obj, name), wanted[name], secret=name in secret)
+        )
+        setattr(obj, name, wanted[name])
+    if differing:
+        auto = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+        obj.save(update_fields=[*differing, *auto])
+    return tuple(changes)
+
+
 @dataclass
 class AuditTrail:
     action: str
@@ -65,22 +125,24 @@ class AuditTrail:
         if target is not None:
             self.target = target
 
+    def record(self, changes: tuple[Change, ...] | list[Change]) -> None:
+        self.changes.extend(c.entry for c in changes)
+
+    def update(
+        self, obj: models.Model, wanted: dict[str, Any], *, secret: frozenset[str] = frozenset()
+    ) -> list[str]:
+        """`apply_fields`, recorded: returns the names of the fields that changed."""
+        changes = apply_fields(obj, wanted, secret=secret)
+        self.record(changes)
+        return [c.entry["field"] for c in changes]
+
     def changed(
         self, obj: models.Model | str, field_name: str, before: Any, after: Any, *, secret=False
     ) -> None:
-        if secret:
-            before, after = mask_token(before), mask_token(after)
-        self.changes.append(
-            {
-                "object": _label(obj),
-                "field": field_name,
-                "before": jsonable(before),
-                "after": jsonable(after),
-            }
-        )
+        self.record([field_change(obj, field_name, before, after, secret=secret)])
 
     def created(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
-        self.changes.append({"object": _label(obj), "created": jsonable(fields or {})})
+        self.record([created(obj, fields)])
 
     def deleted(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
         self.changes.append({"object": _label(obj), "deleted": jsonable(fields or {})})
@@ -121,23 +183,19 @@ class _DryRunRollback(Exception):
 
 @contextmanager
 def support_action(
-    action: str,
+    spec: ActionSpec,
     *,
     actor: Actor,
     inputs: dict[str, Any],
     dry_run: bool = False,
-    permission: str | None = None,
-    preview_permission: str | None = None,
 ) -> Iterator[AuditTrail]:
-    """`permission` ("app_label.codename", or a bare support_tools codename) is checked first;
-    a refusal is recorded like any other failure. A dry run writes nothing, so it checks
-    `preview_permission` instead when one is given (view access: staff who may not apply a
-    repair may still see what it would do)."""
+    """The spec's permission is checked first (`ActionSpec.allows`); a refusal is recorded
+    like any other failure."""
+    action = spec.name
     trail = AuditTrail(action=action, actor=actor, inputs=inputs, dry_run=dry_run)
     try:
-        needed = preview_permission if dry_run and preview_permission else permission
-        if needed:
-            actor.require(needed, action=action)
+        if not spec.allows(actor, dry_run=dry_run):
+            raise SupportError(PERMISSION_DENIED.format(action=action), kind=ErrorKind.PERMISSION)
         with transaction.atomic():
             try:
                 with transaction.atomic():

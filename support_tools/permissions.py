@@ -6,6 +6,7 @@ The groups are created by a data migration and kept in step after every `migrate
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from support_tools.models import ACTION_PERMISSIONS
@@ -21,6 +22,35 @@ EXTRA_VIEW_PERMISSIONS = (
 )
 # Commercial decisions are kept for leads.
 LEADS_ONLY = {"run_add_contract_seats"}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A support action and the permissions it needs, declared once beside its service.
+
+    `preview` lets an actor run a diagnosis or the dry run of a repair (view access: staff who
+    may not apply a repair still see what it would do); `apply` (any one of them) lets an actor
+    really run a repair. A diagnosis has no `apply`. The audit trail checks them
+    (`support_action`) and the doors ask the same spec whether to offer Apply.
+    Permissions are "app_label.codename"; a bare codename is one of support_tools'.
+    """
+
+    name: str
+    preview: str
+    apply: tuple[str, ...] = ()
+
+    @property
+    def mutating(self) -> bool:
+        return bool(self.apply)
+
+    def can_preview(self, actor: Any) -> bool:
+        return actor.has_perm(self.preview)
+
+    def can_apply(self, actor: Any) -> bool:
+        return self.mutating and any(actor.has_perm(p) for p in self.apply)
+
+    def allows(self, actor: Any, *, dry_run: bool) -> bool:
+        return self.can_apply(actor) if self.mutating and not dry_run else self.can_preview(actor)
 
 
 def sync_support_groups(apps: Any) -> None:

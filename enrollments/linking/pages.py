@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from enrollments.linking.csv_rows import parse_link_rows
-from enrollments.linking.service import DRY_RUN_PERMISSION, PERMISSION, link_program_enrollments
+from enrollments.linking.service import LINK_PROGRAM_ENROLLMENTS, link_program_enrollments
 from support_tools.actors import Actor
 from support_tools.doors.pages import ActionPage
 from support_tools.errors import SupportError
@@ -55,8 +55,7 @@ class LinkProgramEnrollmentsPage(ActionPage):
         "dry run shows, row by row, what would be linked, relinked (moved from another user), "
         "left unchanged or refused; then Apply."
     )
-    permission = PERMISSION
-    view_permission = DRY_RUN_PERMISSION
+    action = LINK_PROGRAM_ENROLLMENTS
     form_class = LinkProgramEnrollmentsForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:

@@ -46,6 +46,7 @@ from enrollments.models import (
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, support_action
 from support_tools.errors import ErrorKind, SupportError
+from support_tools.permissions import ActionSpec
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ ACTION = "link_program_enrollments"
 PERMISSION = "run_link_program_enrollments"
 # A dry run only reads: it needs view access to program enrollments, not the run permission.
 DRY_RUN_PERMISSION = "enrollments.view_programenrollment"
+LINK_PROGRAM_ENROLLMENTS = ActionSpec(ACTION, preview=DRY_RUN_PERMISSION, apply=(PERMISSION,))
 BATCH_SIZE = 500
 
 LINKED, RELINKED, UNCHANGED, ERROR = "linked", "relinked", "unchanged", "error"
@@ -176,11 +178,7 @@ def link_program_enrollments(
         "pairs": [[r.key, r.username] for r in rows],
     }
     with support_action(
-        ACTION,
-        actor=actor,
-        inputs=inputs,
-        dry_run=dry_run,
-        permission=DRY_RUN_PERMISSION if dry_run else PERMISSION,
+        LINK_PROGRAM_ENROLLMENTS, actor=actor, inputs=inputs, dry_run=dry_run
     ) as trail:
         if not program_exists(program):
             raise SupportError(PROGRAM_NOT_FOUND.format(program=program), kind=ErrorKind.NOT_FOUND)

@@ -10,13 +10,23 @@ from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from accounts.selectors import amc_account_of, amc_application, resolve_user, token_authenticates
+from accounts.selectors import (
+    amc_account_of,
+    amc_application,
+    live_refresh_token,
+    newest_access_token,
+    resolve_user,
+    token_authenticates,
+)
 from orgs.models import UserOrganizationMapping, UserSiteMapping
 from support_tools.actors import Actor
-from support_tools.audit import support_action
+from support_tools.audit import ident, support_action
 from support_tools.errors import SupportError
 from support_tools.models import SupportAction
-from support_tools.results import Problem, error, is_ok, warning
+from support_tools.permissions import ActionSpec
+from support_tools.results import Diagnosis, Problem, error, format_when, warning
+
+DIAGNOSE_AMC_USER = ActionSpec("diagnose_amc_user", preview="auth.view_user")
 
 FIX_TOKEN = "ensure_amc_token"
 FIX_ADMIN = "ensure_amc_admin"
@@ -39,22 +49,16 @@ MSG = {
 
 
 @dataclass(frozen=True)
-class AmcDiagnosis:
+class AmcDiagnosis(Diagnosis):
     user: str
     organizations: tuple[str, ...]
     problems: tuple[Problem, ...]
     token_check: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return is_ok(self.problems)
-
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
             "user": self.user,
             "organizations": list(self.organizations),
-            "problems": [p.as_dict() for p in self.problems],
             "token_check": self.token_check,
         }
 
@@ -63,11 +67,9 @@ def diagnose_amc_user(
     *, user: str | Any, actor: Actor, now: dt.datetime | None = None
 ) -> AmcDiagnosis:
     now = now or timezone.now()
-    inputs = {"user": user if isinstance(user, str) else user.get_username()}
-    with support_action(
-        "diagnose_amc_user", actor=actor, inputs=inputs, permission="auth.view_user"
-    ) as trail:
-        user_obj = resolve_user(user) if isinstance(user, str) else user
+    inputs = {"user": ident(user)}
+    with support_action(DIAGNOSE_AMC_USER, actor=actor, inputs=inputs) as trail:
+        user_obj = resolve_user(user)
         trail.about(user_obj)
         orgs, problems = _check_mappings(user_obj)
         token_problems, token_check = _check_tokens(user_obj, now)
@@ -198,11 +200,7 @@ def _check_lms_tokens(
     user: Any, application: Any, now: dt.datetime, problems: list[Problem]
 ) -> tuple[AccessToken | None, RefreshToken | None]:
     name = user.username
-    newest = (
-        AccessToken.objects.filter(user=user, application=application)
-        .order_by("-expires", "-id")
-        .first()
-    )
+    newest = newest_access_token(user=user, application=application)
     usable = newest if newest is not None and newest.expires > now else None
     refresh = None
     if newest is None:
@@ -213,7 +211,7 @@ def _check_lms_tokens(
         problems.append(
             error(
                 "access_token_expired",
-                MSG["access_token_expired"].format(user=name, expires=_day(newest.expires)),
+                MSG["access_token_expired"].format(user=name, expires=format_when(newest.expires)),
                 FIX_TOKEN,
             )
         )
@@ -224,11 +222,11 @@ def _check_lms_tokens(
                 warning(
                     "access_token_expiring_soon",
                     MSG["access_token_expiring_soon"].format(
-                        user=name, expires=_day(usable.expires), days=warn_days
+                        user=name, expires=format_when(usable.expires), days=warn_days
                     ),
                 )
             )
-        refresh = RefreshToken.objects.filter(access_token=usable, revoked__isnull=True).first()
+        refresh = live_refresh_token(usable)
         if refresh is None:
             problems.append(
                 error(
@@ -238,7 +236,3 @@ def _check_lms_tokens(
                 )
             )
     return usable, refresh
-
-
-def _day(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")

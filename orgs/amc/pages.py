@@ -10,8 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from orgs.amc.diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
-from orgs.amc.services import ensure_amc_admin, ensure_amc_token
+from orgs.amc.diagnosis import DIAGNOSE_AMC_USER, FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
+from orgs.amc.services import (
+    ENSURE_AMC_ADMIN,
+    ENSURE_AMC_TOKEN,
+    ensure_amc_admin,
+    ensure_amc_token,
+)
 from orgs.models import UserOrganizationMapping
 from support_tools.actors import Actor
 from support_tools.doors.pages import ActionPage, DiagnosisPage
@@ -48,6 +53,7 @@ class DiagnoseAmcPage(_UserPage, DiagnosisPage):
     route = "users/<int:user_id>/amc/"
     title = "Diagnose the AMC spinning wheel"
     user_tool = "Diagnose AMC"
+    action = DIAGNOSE_AMC_USER
     intro = "Checks the user's organization and site mappings, OAuth tokens and AMC account."
 
     class form_class(forms.Form):  # noqa: N801 - the page's form
@@ -77,7 +83,7 @@ class EnsureAmcTokenPage(_UserPage, ActionPage):
         "Makes sure the organization and site mappings exist, keeps or creates a usable access "
         "token and its refresh token, and writes both on the user's AMC account."
     )
-    permission = "run_ensure_amc_token"
+    action = ENSURE_AMC_TOKEN
     form_class = AmcOrgForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
@@ -92,7 +98,7 @@ class EnsureAmcAdminPage(_UserPage, ActionPage):
     title = "Make the user an AMC admin"
     user_tool = "Make AMC admin"
     intro = "Makes the organization and site mappings exist, active and AMC-admin."
-    permission = "run_ensure_amc_admin"
+    action = ENSURE_AMC_ADMIN
     form_class = AmcOrgForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:

@@ -15,9 +15,19 @@ from accounts.selectors import resolve_user
 from orgs.models import Organization, UserOrganizationMapping, UserSiteMapping
 from orgs.selectors import resolve_organization
 from support_tools.actors import Actor
-from support_tools.audit import AuditTrail, support_action
+from support_tools.audit import AuditTrail, ident, support_action
 from support_tools.errors import USER_INACTIVE, ErrorKind, SupportError
+from support_tools.permissions import ActionSpec
+from support_tools.results import Repair
 from support_tools.secrets import mask_token
+
+# Staff who may see users may see what a repair would do; applying needs its own permission.
+ENSURE_AMC_TOKEN = ActionSpec(
+    "ensure_amc_token", preview="auth.view_user", apply=("run_ensure_amc_token",)
+)
+ENSURE_AMC_ADMIN = ActionSpec(
+    "ensure_amc_admin", preview="auth.view_user", apply=("run_ensure_amc_admin",)
+)
 
 ORG_SITE_COUNT = (
     "The organization {org} has {count} sites; the AMC needs exactly one. "
@@ -39,7 +49,7 @@ class MappingOutcome:
 
 
 @dataclass(frozen=True)
-class EnsureAmcTokenResult:
+class EnsureAmcTokenResult(Repair):
     user: str
     organization: str
     dry_run: bool
@@ -59,10 +69,8 @@ class EnsureAmcTokenResult:
             or self.amc_account_updated
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "changed": self.changed,
-            "dry_run": self.dry_run,
             "user": self.user,
             "organization": self.organization,
             "mappings": self.mappings.as_dict(),
@@ -77,7 +85,7 @@ class EnsureAmcTokenResult:
 
 
 @dataclass(frozen=True)
-class EnsureAmcAdminResult:
+class EnsureAmcAdminResult(Repair):
     user: str
     organization: str
     dry_run: bool
@@ -87,10 +95,8 @@ class EnsureAmcAdminResult:
     def changed(self) -> bool:
         return self.mappings.changed
 
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "changed": self.changed,
-            "dry_run": self.dry_run,
             "user": self.user,
             "organization": self.organization,
             "mappings": self.mappings.as_dict(),
@@ -102,19 +108,13 @@ def ensure_amc_token(
 ) -> EnsureAmcTokenResult:
     """The spinning-wheel repair: mappings exist, a usable token pair exists, and the user's
     AmcAccount holds exactly that pair."""
-    inputs = {"user": _ident(user), "organization": _ident(organization)}
-    with support_action(
-        "ensure_amc_token",
-        actor=actor,
-        inputs=inputs,
-        dry_run=dry_run,
-        permission="run_ensure_amc_token",
-        preview_permission="auth.view_user",
-    ) as trail:
+    inputs = {"user": ident(user), "organization": ident(organization)}
+    with support_action(ENSURE_AMC_TOKEN, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         user_obj, org, site = _playbook_subjects(user, organization, trail)
         account_services.lock_user(user_obj)
         mappings = _ensure_mappings(user_obj, org, site, trail, admin=False)
-        tokens = account_services.ensure_amc_tokens(user=user_obj, trail=trail)
+        tokens = account_services.ensure_amc_tokens(user=user_obj)
+        trail.record(tokens.changes)
         result = EnsureAmcTokenResult(
             user=user_obj.username,
             organization=org.short_name,
@@ -134,15 +134,8 @@ def ensure_amc_admin(
     *, user: str | Any, organization: str | Organization, actor: Actor, dry_run: bool = False
 ) -> EnsureAmcAdminResult:
     """Organization and site mappings exist, are active and AMC-admin."""
-    inputs = {"user": _ident(user), "organization": _ident(organization)}
-    with support_action(
-        "ensure_amc_admin",
-        actor=actor,
-        inputs=inputs,
-        dry_run=dry_run,
-        permission="run_ensure_amc_admin",
-        preview_permission="auth.view_user",
-    ) as trail:
+    inputs = {"user": ident(user), "organization": ident(organization)}
+    with support_action(ENSURE_AMC_ADMIN, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         user_obj, org, site = _playbook_subjects(user, organization, trail)
         account_services.lock_user(user_obj)
         mappings = _ensure_mappings(user_obj, org, site, trail, admin=True)
@@ -153,18 +146,12 @@ def ensure_amc_admin(
     return result
 
 
-def _ident(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return getattr(value, "short_name", None) or value.get_username()
-
-
 def _playbook_subjects(
     user: Any, organization: Any, trail: AuditTrail
 ) -> tuple[Any, Organization, Site]:
-    user_obj = resolve_user(user) if isinstance(user, str) else user
+    user_obj = resolve_user(user)
     trail.about(user_obj)
-    org = resolve_organization(organization) if isinstance(organization, str) else organization
+    org = resolve_organization(organization)
     trail.about(target=org)
     if not user_obj.is_active:
         raise SupportError(USER_INACTIVE.format(user=user_obj.username), kind=ErrorKind.CONFLICT)
@@ -194,11 +181,4 @@ def _ensure_row(model: Any, key: dict[str, Any], wanted: dict[str, Any], trail: 
         row = model.objects.create(**key, **wanted)
         trail.created(row, {**key, **{f: getattr(row, f) for f in ("is_active", "is_amc_admin")}})
         return "created"
-    differing = [f for f, v in wanted.items() if getattr(row, f) != v]
-    for field in differing:
-        trail.changed(row, field, getattr(row, field), wanted[field])
-        setattr(row, field, wanted[field])
-    if differing:
-        row.save(update_fields=differing)
-        return "updated"
-    return "unchanged"
+    return "updated" if trail.update(row, wanted) else "unchanged"

@@ -6,6 +6,7 @@ add_contract_seats(contract=..., seats=..., reason=..., actor=..., dry_run=False
 """
 
 from orgs.codes.diagnosis import (
+    DIAGNOSE_CODE,
     DIAGNOSE_PERMISSION,
     FIX_ADD_SEATS,
     FIX_SYNC_DATES,
@@ -14,6 +15,8 @@ from orgs.codes.diagnosis import (
 )
 from orgs.codes.normalise import AT_INVALID, CODE_EMPTY, normalise_code, parse_at
 from orgs.codes.repairs import (
+    ADD_CONTRACT_SEATS,
+    SYNC_CODE_DATES,
     AddContractSeatsResult,
     SyncCodeDatesResult,
     add_contract_seats,
@@ -23,6 +26,9 @@ from orgs.codes.selectors import resolve_code, resolve_contract
 from orgs.codes.suggestions import damerau_distance, suggest_codes
 
 __all__ = [
+    "ADD_CONTRACT_SEATS",
+    "DIAGNOSE_CODE",
+    "SYNC_CODE_DATES",
     "AT_INVALID",
     "CODE_EMPTY",
     "DIAGNOSE_PERMISSION",

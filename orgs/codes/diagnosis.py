@@ -15,11 +15,13 @@ from orgs.models import CodeRedemption, Contract, EnrollmentCode
 from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.models import SupportAction
+from support_tools.permissions import ActionSpec
 from support_tools.results import Problem, error, is_ok, warning
 
 FIX_SYNC_DATES = "sync_code_dates"
 FIX_ADD_SEATS = "add_contract_seats"
 DIAGNOSE_PERMISSION = "orgs.view_enrollmentcode"
+DIAGNOSE_CODE = ActionSpec("diagnose_code", preview=DIAGNOSE_PERMISSION)
 
 MSG = {
     "malformed_code": "{input!r} is not an enrollment code: a code is a UUID, 32 hexadecimal "
@@ -88,9 +90,7 @@ def diagnose_code(
         "user": user if user is None or isinstance(user, str) else user.get_username(),
         "at": at.isoformat() if isinstance(at, dt.datetime) else at,
     }
-    with support_action(
-        "diagnose_code", actor=actor, inputs=inputs, permission=DIAGNOSE_PERMISSION
-    ) as trail:
+    with support_action(DIAGNOSE_CODE, actor=actor, inputs=inputs) as trail:
         when = parse_at(at) or timezone.now()
         user_obj = resolve_user(user) if isinstance(user, str) else user
         normalised = normalise_code(code_text)

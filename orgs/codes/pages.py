@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from orgs.codes import (
+    ADD_CONTRACT_SEATS,
+    DIAGNOSE_CODE,
     FIX_ADD_SEATS,
     FIX_SYNC_DATES,
+    SYNC_CODE_DATES,
     add_contract_seats,
     diagnose_code,
     sync_code_dates,
@@ -44,11 +47,11 @@ class DiagnoseCodePage(DiagnosisPage):
     name = "diagnose-code"
     route = "codes/diagnose/"
     title = "Diagnose enrollment code"
+    action = DIAGNOSE_CODE
     intro = (
         "Why a code can or cannot be redeemed: typos, its dates, its use, its contract and "
         "organization, the seats left."
     )
-    view_permission = "orgs.view_enrollmentcode"
     form_class = DiagnoseCodeForm
     template_name = "orgs/admin/diagnose_code.html"
 
@@ -94,8 +97,7 @@ class SyncCodeDatesPage(ActionPage):
         "Sets the activation and expiration dates of one code, or of every code of a contract, "
         "to the contract's start and end. Codes already aligned are left alone."
     )
-    permission = "run_sync_code_dates"
-    view_permission = "orgs.view_enrollmentcode"
+    action = SYNC_CODE_DATES
     form_class = SyncCodeDatesForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
@@ -120,8 +122,7 @@ class AddContractSeatsPage(ActionPage):
     name = "add-contract-seats"
     route = "contracts/<int:contract_id>/add-seats/"
     title = "Add seats to a contract"
-    permission = "run_add_contract_seats"
-    view_permission = "orgs.view_contract"
+    action = ADD_CONTRACT_SEATS
     form_class = AddContractSeatsForm
 
     def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:

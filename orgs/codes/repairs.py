@@ -13,6 +13,7 @@ from orgs.models import Contract, EnrollmentCode
 from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.errors import ErrorKind, SupportError
+from support_tools.permissions import ActionSpec
 
 SYNC_TARGET_REQUIRED = "Give either one enrollment code or one contract, not both nor neither."
 SEATS_INVALID = "The number of seats to add must be a whole number above zero, not {seats!r}."
@@ -26,6 +27,14 @@ CONTRACT_UNLIMITED = (
 SEATS_CHANGED_MEANWHILE = (
     "The contract {contract} now allows {current} learners, not the {expected} you saw; "
     "check the contract again before adding seats."
+)
+
+SYNC_CODE_DATES = ActionSpec(
+    "sync_code_dates", preview="orgs.view_enrollmentcode", apply=("run_sync_code_dates",)
+)
+# A commercial decision: leads hold run_add_contract_seats.
+ADD_CONTRACT_SEATS = ActionSpec(
+    "add_contract_seats", preview="orgs.view_contract", apply=("run_add_contract_seats",)
 )
 
 
@@ -111,14 +120,7 @@ def sync_code_dates(
         "code": identify(code) if code is not None else None,
         "contract": identify(contract) if contract is not None else None,
     }
-    with support_action(
-        "sync_code_dates",
-        actor=actor,
-        inputs=inputs,
-        dry_run=dry_run,
-        permission="run_sync_code_dates",
-        preview_permission="orgs.view_enrollmentcode",
-    ) as trail:
+    with support_action(SYNC_CODE_DATES, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         if (code is None) == (contract is None) or (code == "" or contract == ""):
             raise SupportError(SYNC_TARGET_REQUIRED)
         if code is not None:
@@ -184,14 +186,7 @@ def add_contract_seats(
         "reason": reason,
         "expected_max_learners": expected_max_learners,
     }
-    with support_action(
-        "add_contract_seats",
-        actor=actor,
-        inputs=inputs,
-        dry_run=dry_run,
-        permission="run_add_contract_seats",
-        preview_permission="orgs.view_contract",
-    ) as trail:
+    with support_action(ADD_CONTRACT_SEATS, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         if isinstance(seats, bool) or not isinstance(seats, int) or seats <= 0:
             raise SupportError(SEATS_INVALID.format(seats=seats))
         reason = (reason or "").strip()

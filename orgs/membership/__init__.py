@@ -3,10 +3,16 @@
 Keycloak is reached only through orgs.keycloak. See orgs/README-keycloak.md.
 """
 
-from orgs.membership.diagnosis import VIEW_PERMISSION, MembershipDiagnosis, diagnose_org_membership
+from orgs.membership.diagnosis import (
+    DIAGNOSE_ORG_MEMBERSHIP,
+    VIEW_PERMISSION,
+    MembershipDiagnosis,
+    diagnose_org_membership,
+)
 from orgs.membership.repair import (
     FIX_PERMISSION_DENIED,
     REPAIR_KEYCLOAK_DOWN,
+    REPAIR_ORG_MEMBERSHIP,
     UNKNOWN_FIX,
     FixOutcome,
     MembershipRepair,
@@ -16,6 +22,8 @@ from orgs.membership.repair import (
 from orgs.membership.state import KEYCLOAK_FIXES, Fix
 
 __all__ = [
+    "DIAGNOSE_ORG_MEMBERSHIP",
+    "REPAIR_ORG_MEMBERSHIP",
     "FIX_PERMISSION_DENIED",
     "KEYCLOAK_FIXES",
     "REPAIR_KEYCLOAK_DOWN",

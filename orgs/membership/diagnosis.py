@@ -15,9 +15,11 @@ from orgs.selectors import resolve_organization
 from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.models import SupportAction
+from support_tools.permissions import ActionSpec
 from support_tools.results import Problem, is_ok
 
 VIEW_PERMISSION = "orgs.view_userorganizationmapping"
+DIAGNOSE_ORG_MEMBERSHIP = ActionSpec(ACTION_DIAGNOSE, preview=VIEW_PERMISSION)
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,7 @@ def diagnose_org_membership(
     *, user: str | Any, organization: str | Organization, actor: Actor
 ) -> MembershipDiagnosis:
     inputs = {"user": _ident(user), "organization": _ident(organization)}
-    with support_action(
-        ACTION_DIAGNOSE, actor=actor, inputs=inputs, permission=VIEW_PERMISSION
-    ) as trail:
+    with support_action(DIAGNOSE_ORG_MEMBERSHIP, actor=actor, inputs=inputs) as trail:
         user_obj = resolve_user(user) if isinstance(user, str) else user
         trail.about(user_obj)
         org = resolve_organization(organization) if isinstance(organization, str) else organization

@@ -18,8 +18,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views import View
 
-from orgs.membership import VIEW_PERMISSION, Fix, diagnose_org_membership, repair_org_membership
-from orgs.membership.state import PERM_KEYCLOAK, PERM_LOCAL
+from orgs.membership import (
+    DIAGNOSE_ORG_MEMBERSHIP,
+    REPAIR_ORG_MEMBERSHIP,
+    Fix,
+    diagnose_org_membership,
+    repair_org_membership,
+)
 from orgs.models import Organization, UserOrganizationMapping
 from support_tools.actors import Actor
 from support_tools.doors.pages import ActionPage, DiagnosisPage
@@ -70,7 +75,7 @@ class DiagnoseMembershipPage(DiagnosisPage):
         "Why a learner is missing from an organization or its contracts: the expected "
         "membership, Keycloak (when the organization carries an SSO id) and the local records."
     )
-    view_permission = VIEW_PERMISSION
+    action = DIAGNOSE_ORG_MEMBERSHIP
     form_class = MembershipForm
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
@@ -93,13 +98,8 @@ class RepairMembershipPage(ActionPage):
         "The preview below is a dry run: Keycloak is only read. Apply to make the changes; the "
         "outcome lists each fix as done, skipped (and why) or failed."
     )
-    view_permission = VIEW_PERMISSION
-    permission = PERM_LOCAL
+    action = REPAIR_ORG_MEMBERSHIP
     form_class = RepairForm
-
-    def can_apply(self, request: HttpRequest) -> bool:
-        actor = self.actor(request)
-        return actor.has_perm(PERM_LOCAL) or actor.has_perm(PERM_KEYCLOAK)
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
         return repair_org_membership(

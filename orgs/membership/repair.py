@@ -34,6 +34,12 @@ from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, support_action
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
+from support_tools.permissions import ActionSpec
+
+# Each fix needs its own permission too (permission_for); either lets an actor run the repair.
+REPAIR_ORG_MEMBERSHIP = ActionSpec(
+    ACTION_REPAIR, preview="orgs.view_userorganizationmapping", apply=(PERM_LOCAL, PERM_KEYCLOAK)
+)
 
 UNKNOWN_FIX = "Unknown fix {fix!r}; the fixes are: {known}."
 REPAIR_KEYCLOAK_DOWN = (
@@ -136,7 +142,9 @@ def repair_org_membership(
         "organization": _ident(organization),
         "fixes": [f.value for f in wanted] if fixes else "all",
     }
-    with support_action(ACTION_REPAIR, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
+    with support_action(
+        REPAIR_ORG_MEMBERSHIP, actor=actor, inputs=inputs, dry_run=dry_run
+    ) as trail:
         _require_permissions(actor, wanted, explicit=bool(fixes))
         user_obj = resolve_user(user) if isinstance(user, str) else user
         trail.about(user_obj)

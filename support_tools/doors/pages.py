@@ -21,6 +21,7 @@ from django.views import View
 
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
+from support_tools.permissions import ActionSpec
 
 
 def page_urls(pages: list[type[SupportPage]], extra: list[URLPattern] = ()) -> list[URLPattern]:
@@ -36,8 +37,8 @@ class SupportPage(View):
     route: ClassVar[str]
     title: ClassVar[str]
     form_class: ClassVar[type[forms.Form]]
-    view_permission: ClassVar[str] = "auth.view_user"
-    permission: ClassVar[str | None] = None
+    # The service's spec: who may open the page (preview) and who is offered Apply.
+    action: ClassVar[ActionSpec]
     template_name: ClassVar[str] = "support_tools/page.html"
     form_method: ClassVar[str] = "post"
     intro: ClassVar[str] = ""
@@ -51,11 +52,11 @@ class SupportPage(View):
         return Actor.for_user(request.user, door="admin")
 
     def check_view(self, request: HttpRequest) -> None:
-        if not self.actor(request).has_perm(self.view_permission):
+        if not self.action.can_preview(self.actor(request)):
             raise PermissionDenied
 
     def can_apply(self, request: HttpRequest) -> bool:
-        return self.permission is not None and self.actor(request).has_perm(self.permission)
+        return self.action.can_apply(self.actor(request))
 
     def render(self, request: HttpRequest, form: forms.Form, **extra: Any) -> HttpResponse:
         next_url = request.POST.get("next") or request.GET.get("next") or ""

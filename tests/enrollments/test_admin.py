@@ -2,8 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from enrollments.linking.pages import NO_CSV_GIVEN
 from enrollments.linking.csv_rows import CSV_WRONG_COLUMNS
+from enrollments.linking.pages import NO_CSV_GIVEN
 from enrollments.linking.service import PROGRAM_NOT_FOUND
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from support_tools.models import SupportAction
