@@ -96,3 +96,7 @@ def token_authenticates(token: str) -> tuple[bool, int]:
     )
     response = resolve(path).func(request)
     return response.status_code == 200, response.status_code
+
+
+def has_amc_account(user: AbstractUser) -> bool:
+    return AmcAccount.objects.filter(user=user).exists()

@@ -18,11 +18,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from accounts.models import AmcAccount
 from accounts.selectors import resolve_user
+from orgs.amc import DIAGNOSE_AMC_USER, FIX_ADMIN, FIX_TOKEN, diagnose_amc_user, is_amc_user
+from orgs.codes import FIX_ADD_SEATS, FIX_SYNC_DATES, diagnose_code
+from orgs.membership import Fix as MembershipFix
+from orgs.membership import diagnose_org_membership, permission_for
+from orgs.selectors import organizations_to_check, redemptions_of
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
 from support_tools.models import SupportAction
+from support_tools.results import Problem, warning
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -44,14 +49,14 @@ class Fix:
 class Section:
     key: str
     title: str
-    problems: tuple[dict[str, Any], ...] = ()
+    problems: tuple[Problem, ...] = ()
     fixes: tuple[Fix, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # the section could not run: say why, keep the page
 
     @property
     def status(self) -> str:
-        if self.error is not None or any(p["severity"] == "error" for p in self.problems):
+        if self.error is not None or any(p.severity == "error" for p in self.problems):
             return "error"
         return "warning" if self.problems else "ok"
 
@@ -63,7 +68,7 @@ class Section:
             "status": self.status,
             "error": self.error,
             "problems": [
-                {**p, "fix_url": allowed[p["fix"]].url if p.get("fix") in allowed else None}
+                {**p.as_dict(), "fix_url": allowed[p.fix].url if p.fix in allowed else None}
                 for p in self.problems
             ],
             "details": self.details,
@@ -121,8 +126,9 @@ def find_learners(query: str, *, limit: int = 20) -> list[Any]:
 
 
 def learner_checklist(*, user: str | Any, actor: Actor) -> LearnerChecklist:
-    actor.require("auth.view_user", action="the support console")
-    user_obj = resolve_user(user) if isinstance(user, str) else user
+    if not DIAGNOSE_AMC_USER.can_preview(actor):  # the console's own door: who may see users
+        actor.require(DIAGNOSE_AMC_USER.preview, action="the support console")
+    user_obj = resolve_user(user)
     sections: list[Section] = []
     for build in SECTION_BUILDERS:
         try:
@@ -188,18 +194,11 @@ def fix_url(name: str, learner: Any, query: dict[str, Any] | None = None, **kwar
 
 @section_builder
 def amc_section(user: Any, actor: Actor) -> list[Section]:
-    """Only for AMC admins: someone with an AMC account, an AMC-admin mapping or AMC tokens."""
-    from orgs.amc.diagnosis import FIX_ADMIN, FIX_TOKEN, diagnose_amc_user
-    from orgs.models import UserOrganizationMapping
-
-    is_amc_user = (
-        AmcAccount.objects.filter(user=user).exists()
-        or UserOrganizationMapping.objects.filter(user=user, is_amc_admin=True).exists()
-    )
-    if not is_amc_user:
+    """Only for AMC users: someone with an AMC account or an AMC-admin mapping."""
+    if not is_amc_user(user):
         return []
-    diagnosis = diagnose_amc_user(user=user, actor=actor).as_dict()
-    org = {"org": diagnosis["organizations"][0]} if diagnosis["organizations"] else None
+    diagnosis = diagnose_amc_user(user=user, actor=actor)
+    org = {"org": diagnosis.organizations[0]} if diagnosis.organizations else None
     fixes = (
         Fix(
             FIX_TOKEN,
@@ -216,11 +215,11 @@ def amc_section(user: Any, actor: Actor) -> list[Section]:
         Section(
             key="amc",
             title="AMC access (the spinning wheel)",
-            problems=tuple(diagnosis["problems"]),
+            problems=diagnosis.problems,
             fixes=fixes,
             details={
-                "organizations": diagnosis["organizations"],
-                "token_check": diagnosis["token_check"],
+                "organizations": list(diagnosis.organizations),
+                "token_check": diagnosis.token_check,
             },
         )
     ]
@@ -230,31 +229,13 @@ def amc_section(user: Any, actor: Actor) -> list[Section]:
 def membership_sections(user: Any, actor: Actor) -> list[Section]:
     """One section per organization the learner is in, or belongs in by email domain or
     contract: each runs diagnose_org_membership (Keycloak-controlled ones ask Keycloak)."""
-    from orgs.membership.diagnosis import diagnose_org_membership
-    from orgs.membership.state import Fix as MembershipFix
-    from orgs.membership.state import permission_for
-    from orgs.models import Organization
-
-    domain = user.email.rsplit("@", 1)[-1].lower() if "@" in (user.email or "") else None
-    by_domain = [
-        pk
-        for pk, domains in Organization.objects.exclude(email_domains=[]).values_list(
-            "pk", "email_domains"
-        )
-        if domain and domain in {d.lower() for d in domains or []}
-    ]
-    orgs = Organization.objects.filter(
-        Q(user_mappings__user=user) | Q(contracts__learners=user) | Q(pk__in=by_domain)
-    ).distinct()
     sections = []
-    for org in orgs.order_by("short_name"):
-        title = f"Membership of {org.name} ({org.short_name})"
+    for org in organizations_to_check(user):
+        key, title = f"membership-{org.short_name}", f"Membership of {org.name} ({org.short_name})"
         try:
-            diagnosis = diagnose_org_membership(user=user, organization=org, actor=actor).as_dict()
+            diagnosis = diagnose_org_membership(user=user, organization=org, actor=actor)
         except SupportError as exc:
-            sections.append(
-                Section(key=f"membership-{org.short_name}", title=title, error=exc.message)
-            )
+            sections.append(Section(key=key, title=title, error=exc.message))
             continue
         fixes = tuple(
             Fix(
@@ -269,15 +250,13 @@ def membership_sections(user: Any, actor: Actor) -> list[Section]:
             )
             for fix in MembershipFix
         )
-        details = {k: v for k, v in diagnosis.items() if k not in {"ok", "problems", "user"}}
+        details = {
+            k: v
+            for k, v in diagnosis.as_dict().items()
+            if k not in {"ok", "problems", "user", "organization"}
+        }
         sections.append(
-            Section(
-                key=f"membership-{org.short_name}",
-                title=title,
-                problems=tuple(diagnosis["problems"]),
-                fixes=fixes,
-                details=details,
-            )
+            Section(key=key, title=title, problems=diagnosis.problems, fixes=fixes, details=details)
         )
     return sections
 
@@ -288,15 +267,11 @@ _EXPECTED_FOR_REDEEMER = {"code_used", "already_redeemed_by_user"}
 
 @section_builder
 def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
-    from orgs.codes import diagnose_code
-    from orgs.codes.diagnosis import FIX_ADD_SEATS, FIX_SYNC_DATES
-    from orgs.models import CodeRedemption
-
     sections = []
-    redemptions = CodeRedemption.objects.filter(user=user).select_related("code")
-    for redemption in redemptions.order_by("-redeemed_on")[:10]:
-        code = redemption.code.code
-        diagnosis = diagnose_code(code_text=code, user=user, actor=actor).as_dict()
+    for redemption in redemptions_of(user, limit=10):
+        code = redemption.code
+        diagnosis = diagnose_code(code_text=code, user=user, actor=actor)
+        contract = diagnosis.details.get("contract")
         fixes = [
             Fix(
                 FIX_SYNC_DATES,
@@ -304,13 +279,11 @@ def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
                 "run_sync_code_dates",
             )
         ]
-        if diagnosis.get("contract"):
+        if contract:
             fixes.append(
                 Fix(
                     FIX_ADD_SEATS,
-                    fix_url(
-                        "support:add-contract-seats", user, contract_id=diagnosis["contract"]["id"]
-                    ),
+                    fix_url("support:add-contract-seats", user, contract_id=contract["id"]),
                     "run_add_contract_seats",
                 )
             )
@@ -319,12 +292,12 @@ def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
                 key=f"code-{code}",
                 title=f"Code {code} (redeemed {redemption.redeemed_on:%Y-%m-%d})",
                 problems=tuple(
-                    p for p in diagnosis["problems"] if p["code"] not in _EXPECTED_FOR_REDEEMER
+                    p for p in diagnosis.problems if p.code not in _EXPECTED_FOR_REDEEMER
                 ),
                 fixes=tuple(fixes),
                 details={
-                    "contract": diagnosis.get("contract"),
-                    "organization": diagnosis.get("organization"),
+                    "contract": contract,
+                    "organization": diagnosis.details.get("organization"),
                 },
             )
         )
@@ -383,5 +356,5 @@ def program_sections(user: Any, actor: Actor) -> list[Section]:
     return sections
 
 
-def _problem(code: str, severity: str, message: str) -> dict[str, Any]:
-    return {"code": code, "severity": severity, "message": message, "fix": None}
+def _problem(code: str, severity: str, message: str) -> Problem:
+    return warning(code, message)

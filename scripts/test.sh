@@ -10,6 +10,9 @@ echo "== ruff" >&2
 $BIN/ruff check .
 $BIN/ruff format --check .
 
+echo "== import-linter: the layers of README's Layout" >&2
+$BIN/lint-imports
+
 cleanup() {
   [ -n "${PG_TMP:-}" ] && scripts/pg.sh stop "$PG_TMP"
   [ -x scripts/keycloak.sh ] && scripts/keycloak.sh stop || true

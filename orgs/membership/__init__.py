@@ -19,7 +19,7 @@ from orgs.membership.repair import (
     parse_fixes,
     repair_org_membership,
 )
-from orgs.membership.state import KEYCLOAK_FIXES, Fix
+from orgs.membership.state import KEYCLOAK_FIXES, Fix, permission_for
 
 __all__ = [
     "DIAGNOSE_ORG_MEMBERSHIP",
@@ -35,5 +35,6 @@ __all__ = [
     "MembershipRepair",
     "diagnose_org_membership",
     "parse_fixes",
+    "permission_for",
     "repair_org_membership",
 ]

@@ -6,6 +6,7 @@ from console import checklist as console
 from console.checklist import SEARCH_EMPTY, Section, find_learners, learner_checklist
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
+from support_tools.results import error, warning
 from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +65,8 @@ def test_one_failing_section_degrades_alone(mat, support_actor, monkeypatch):
 
 def test_section_status():
     assert Section(key="a", title="A").status == "ok"
-    warning = {"code": "x", "severity": "warning", "message": "m", "fix": None}
-    assert Section(key="a", title="A", problems=(warning,)).status == "warning"
+    assert Section(key="a", title="A", problems=(warning("x", "m"),)).status == "warning"
+    assert Section(key="a", title="A", problems=(error("x", "m"),)).status == "error"
     assert Section(key="a", title="A", error="down").status == "error"
 
 

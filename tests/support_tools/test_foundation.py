@@ -2,10 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
-from django.db import connection
 
-from orgs.amc.diagnosis import diagnose_amc_user
 from orgs.models import Organization
 from support_tools.actors import Actor
 from support_tools.audit import UNEXPECTED_ERROR, apply_fields, support_action
@@ -123,22 +120,3 @@ def test_support_groups_hold_view_and_action_permissions():
     assert "run_add_contract_seats" not in support and actions <= leads
     assert {"view_user", "view_organization", "view_supportaction", "view_amcaccount"} <= support
     assert not any(c.startswith(("add_", "change_", "delete_")) for c in support)
-
-
-def test_seed_demo_is_idempotent_and_shows_broken_cases(settings):
-    call_command("seed_demo")
-    tables = connection.introspection.table_names()
-    counts = {t: _count(t) for t in tables if not t.startswith(("django_session", "sqlite_"))}
-    call_command("seed_demo")
-    assert counts == {t: _count(t) for t in counts}
-    settings.AMC_OAUTH_CLIENT_ID = "amc-demo-client"
-    actor = Actor.system("t")
-    assert diagnose_amc_user(user="amc-ok", actor=actor).ok
-    assert not diagnose_amc_user(user="amc-expired", actor=actor).ok
-    assert not diagnose_amc_user(user="amc-stale", actor=actor).ok
-
-
-def _count(table):
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - table names from Django
-        return cursor.fetchone()[0]
