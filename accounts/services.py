@@ -24,7 +24,6 @@ from support_tools.secrets import mask_token
 
 User = get_user_model()
 
-AMC_TOKEN_SCOPE = "read write"
 TOKEN_FIELDS = frozenset({"access_token", "refresh_token"})
 
 
@@ -60,7 +59,7 @@ def ensure_amc_tokens(*, user: AbstractUser, now: dt.datetime | None = None) -> 
             application=application,
             token=generate_token(),
             expires=expires,
-            scope=AMC_TOKEN_SCOPE,
+            scope=settings.AMC_TOKEN_SCOPES,
         )
         changes.append(created(access, {"token": mask_token(access.token), "expires": expires}))
 

@@ -49,6 +49,11 @@ class UserOrganizationMapping(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="orgs_uom_unique")
         ]
+        # Granted explicitly, in no group: an AMC token for a staff or superuser account acts
+        # with that account's powers on the LMS.
+        permissions = [
+            ("amc_for_staff_accounts", "Can give AMC tokens and AMC-admin rights to staff accounts")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization}"

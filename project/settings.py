@@ -132,6 +132,8 @@ OAUTH2_PROVIDER = {"SCOPES": {"read": "Read", "write": "Write"}}
 # --- The public settings of shared/CONTRACT.md ---------------------------------------------
 AMC_OAUTH_CLIENT_ID = os.environ.get("AMC_OAUTH_CLIENT_ID") or None
 AMC_TOKEN_LIFETIME_DAYS = int(os.environ.get("AMC_TOKEN_LIFETIME_DAYS") or 366)
+# The OAuth scopes of a new AMC token: the least the AMC needs unless the deployment says more.
+AMC_TOKEN_SCOPES = os.environ.get("AMC_TOKEN_SCOPES") or "read"
 # A token expiring sooner than this is reported as a warning.
 AMC_TOKEN_WARN_DAYS = int(os.environ.get("AMC_TOKEN_WARN_DAYS") or 30)
 

@@ -29,6 +29,17 @@ ENSURE_AMC_ADMIN = ActionSpec(
     "ensure_amc_admin", preview="auth.view_user", apply=("run_ensure_amc_admin",)
 )
 
+STAFF_ACCOUNT_REFUSED = (
+    "{user} is a staff or superuser account: an AMC token would act with its powers on the LMS. "
+    "Only staff holding the permission orgs.amc_for_staff_accounts may do this."
+)
+NOT_AN_ORG_ADMIN = (
+    "Nothing ties {user} to {org}: their email domain {domain!r} is not among the "
+    "organization's email domains ({domains}) and they hold no membership of it. An AMC admin "
+    "is an administrator of the organization; check the account, or record the domain first."
+)
+STAFF_PERMISSION = "orgs.amc_for_staff_accounts"
+
 ORG_SITE_COUNT = (
     "The organization {org} has {count} sites; the AMC needs exactly one. "
     "Give the organization exactly one site first."
@@ -110,7 +121,7 @@ def ensure_amc_token(
     AmcAccount holds exactly that pair."""
     inputs = {"user": ident(user), "organization": ident(organization)}
     with support_action(ENSURE_AMC_TOKEN, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
-        user_obj, org, site = _playbook_subjects(user, organization, trail)
+        user_obj, org, site = _playbook_subjects(user, organization, trail, actor)
         account_services.lock_user(user_obj)
         mappings = _ensure_mappings(user_obj, org, site, trail, admin=False)
         tokens = account_services.ensure_amc_tokens(user=user_obj)
@@ -136,7 +147,7 @@ def ensure_amc_admin(
     """Organization and site mappings exist, are active and AMC-admin."""
     inputs = {"user": ident(user), "organization": ident(organization)}
     with support_action(ENSURE_AMC_ADMIN, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
-        user_obj, org, site = _playbook_subjects(user, organization, trail)
+        user_obj, org, site = _playbook_subjects(user, organization, trail, actor)
         account_services.lock_user(user_obj)
         mappings = _ensure_mappings(user_obj, org, site, trail, admin=True)
         result = EnsureAmcAdminResult(
@@ -146,8 +157,33 @@ def ensure_amc_admin(
     return result
 
 
+def _require_may_be_amc_admin(user: Any, org: Organization, actor: Actor) -> None:
+    """Least privilege: the AMC user is an administrator of the organization, matched by email
+    domain (or already a member of it), and never a staff or superuser account unless the actor
+    was explicitly granted that."""
+    if (user.is_staff or user.is_superuser) and not actor.has_perm(STAFF_PERMISSION):
+        raise SupportError(
+            STAFF_ACCOUNT_REFUSED.format(user=user.username), kind=ErrorKind.PERMISSION
+        )
+    domain = (user.email or "").rpartition("@")[2].strip().lower()
+    domains = {d.strip().lower() for d in org.email_domains or []}
+    if domain and domain in domains:
+        return
+    if UserOrganizationMapping.objects.filter(user=user, organization=org).exists():
+        return
+    raise SupportError(
+        NOT_AN_ORG_ADMIN.format(
+            user=user.username,
+            org=org.short_name,
+            domain=domain,
+            domains=", ".join(sorted(domains)) or "none recorded",
+        ),
+        kind=ErrorKind.CONFLICT,
+    )
+
+
 def _playbook_subjects(
-    user: Any, organization: Any, trail: AuditTrail
+    user: Any, organization: Any, trail: AuditTrail, actor: Actor
 ) -> tuple[Any, Organization, Site]:
     user_obj = resolve_user(user)
     trail.about(user_obj)
@@ -161,6 +197,7 @@ def _playbook_subjects(
             ORG_SITE_COUNT.format(org=org.short_name, count=org.sites.count()),
             kind=ErrorKind.CONFLICT,
         )
+    _require_may_be_amc_admin(user_obj, org, actor)
     return user_obj, org, sites[0]
 
 

@@ -26,7 +26,7 @@ def codes(diagnosis):
 
 @pytest.fixture
 def org():
-    return OrganizationFactory(short_name="acme")
+    return OrganizationFactory(short_name="acme", email_domains=["example.com"])
 
 
 @pytest.fixture

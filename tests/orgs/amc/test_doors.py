@@ -22,12 +22,12 @@ from support_tools.actors import Actor
 from support_tools.models import SupportAction
 from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def org(db):
-    return OrganizationFactory(short_name="acme")
+    return OrganizationFactory(short_name="acme", email_domains=["example.com"])
 
 
 @pytest.fixture

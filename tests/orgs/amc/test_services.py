@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org():
-    return OrganizationFactory(short_name="acme", name="Acme University")
+    return OrganizationFactory(
+        short_name="acme", name="Acme University", email_domains=["example.com"]
+    )
 
 
 @pytest.fixture
