@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # The layers, bottom to top: the shared base, the playbooks' apps, the console.
     "support_tools",
+    "support_tools.jobs",
     "accounts",
     "orgs",
     "enrollments",
@@ -149,3 +150,26 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Background jobs (Celery on Redis) ------------------------------------------------------
+# A link sheet longer than this runs as a background job (shared/CONTRACT.md).
+BULK_SYNC_LIMIT = int(os.environ.get("BULK_SYNC_LIMIT") or 2000)
+JOB_TIME_LIMIT_SECONDS = int(os.environ.get("JOB_TIME_LIMIT_SECONDS") or 3600)
+# Each bulk action's runner (support_tools.jobs.service), read when a job runs.
+JOB_RUNNERS = {
+    "link_program_enrollments": "enrollments.linking.jobs.run_link_job",
+}
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get(
+    "REDIS_URL", "redis://127.0.0.1:6379/0"
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long job must not hold others back
+CELERY_TASK_ACKS_LATE = True
+# A message not acknowledged within this is handed to another worker (its own died): longer
+# than any job may run.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(
+        os.environ.get("JOB_VISIBILITY_TIMEOUT_SECONDS") or JOB_TIME_LIMIT_SECONDS + 300
+    )
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -15,6 +15,7 @@ API_MODULES = [
     "orgs.membership.api",
     "enrollments.linking.api",
     "console.api",
+    "support_tools.jobs.api",
 ]
 
 urlpatterns = [

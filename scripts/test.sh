@@ -15,6 +15,7 @@ $BIN/lint-imports
 
 cleanup() {
   [ -n "${PG_TMP:-}" ] && scripts/pg.sh stop "$PG_TMP"
+  [ -n "${REDIS_TMP:-}" ] && scripts/redis.sh stop "$REDIS_TMP"
   [ -x scripts/keycloak.sh ] && scripts/keycloak.sh stop || true
 }
 trap cleanup EXIT
@@ -31,6 +32,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
 fi
+
+echo "== Redis (the task queue's broker)" >&2
+redis_env=$(scripts/redis.sh start)
+eval "$redis_env"
 
 echo "== PostgreSQL" >&2
 pg_env=$(scripts/pg.sh start)

@@ -14,7 +14,7 @@ from support_tools.models import ACTION_PERMISSIONS
 SUPPORT_GROUP = "Support"
 SUPPORT_LEADS_GROUP = "Support leads"
 
-VIEW_APPS = ("accounts", "orgs", "enrollments", "support_tools")
+VIEW_APPS = ("accounts", "orgs", "enrollments", "support_tools", "jobs")
 EXTRA_VIEW_PERMISSIONS = (
     ("auth", "view_user"),
     ("sites", "view_site"),

@@ -1,0 +1,190 @@
+"""Background jobs: enqueue bulk work, read its progress, cancel it.
+
+A job's work is a *runner*: a function `runner(job, context) -> dict` named for each action in
+the setting JOB_RUNNERS (dotted paths, read when the job runs: the base imports no app). The
+runner does its work in steps, each one whole (its own transaction and audit rows), and calls
+`context.progress(done, total)` between steps: that records progress and stops the job there
+when it was cancelled. A job that is run again (a worker died, the time limit struck) runs the
+runner again; runners are idempotent, so what was done reports `unchanged`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from support_tools.actors import Actor
+from support_tools.errors import ErrorKind, SupportError
+from support_tools.jobs.models import Job
+
+log = logging.getLogger(__name__)
+
+JOB_NOT_FOUND = "No background job has the id {id}."
+JOB_NOT_YOURS = "You may see and cancel only your own background jobs."
+JOB_FINISHED = "The job {id} has already finished ({status}): there is nothing to cancel."
+JOB_CANCELLED = (
+    "Cancelled by {who} after {done} of {total}: each item done before it stays done, whole; "
+    "run the same input again to finish the rest (what was done then reports unchanged)."
+)
+JOB_TIMED_OUT = (
+    "Stopped at its time limit ({seconds} s) after {done} of {total}: each item done before it "
+    "stays done, whole; run the same input again to finish the rest."
+)
+JOB_UNEXPECTED = (
+    "An unexpected error stopped the job ({detail}) after {done} of {total}: each item done "
+    "before it stays done, whole."
+)
+QUEUE_DOWN = "The task queue did not take the job ({detail}); nothing was done: try again later."
+VIEW_ALL = "jobs.view_job"
+
+
+class JobCancelled(Exception):
+    pass
+
+
+@dataclass
+class JobContext:
+    """What a runner gets besides its job: the way to report progress (and to be stopped)."""
+
+    job: Job
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        fields = {"progress_done": done}
+        if total is not None:
+            fields["progress_total"] = total
+        Job.objects.filter(pk=self.job.pk).update(**fields)
+        self.job.progress_done = done
+        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+            raise JobCancelled
+
+
+def enqueue(
+    action: str,
+    *,
+    actor: Actor,
+    payload: dict[str, Any],
+    summary: dict[str, Any],
+    total: int,
+    dry_run: bool = False,
+) -> Job:
+    """Record the job and hand it to the task queue once the caller's transaction commits."""
+    if action not in settings.JOB_RUNNERS:
+        raise SupportError(f"No background runner is configured for {action}.")
+    job = Job.objects.create(
+        action=action,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        door=actor.door,
+        dry_run=dry_run,
+        summary=summary,
+        payload=payload,
+        progress_total=total,
+    )
+    transaction.on_commit(lambda: _send(job))
+    return job
+
+
+def _send(job: Job) -> None:
+    from support_tools.jobs.tasks import run_job
+
+    try:
+        run_job.apply_async(args=[str(job.pk)], task_id=str(job.pk), retry=False)
+    except Exception as exc:  # the broker is down: say so on the job instead of losing it
+        log.error("could not enqueue job %s: %s", job.pk, type(exc).__name__)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            error=QUEUE_DOWN.format(detail=type(exc).__name__),
+            finished_at=timezone.now(),
+        )
+
+
+def run(job_id: uuid.UUID | str) -> Job:
+    """Run a job now, in this process (the task's body, and the commands' foreground run)."""
+    job = Job.objects.get(pk=job_id)
+    if job.finished:
+        return job
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=job.attempts + 1
+    )
+    job.refresh_from_db()
+    context = JobContext(job)
+    counts = {"done": job.progress_done, "total": job.progress_total}
+    try:
+        runner = import_string(settings.JOB_RUNNERS[job.action])
+        result = runner(job, context)
+    except JobCancelled:
+        counts["done"] = context.job.progress_done
+        job.refresh_from_db(fields=["summary"])
+        return _finish(job, error=JOB_CANCELLED.format(who=job.cancel_label(), **counts))
+    except SupportError as exc:
+        return _finish(job, error=exc.message)
+    except Exception as exc:
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            seconds = settings.JOB_TIME_LIMIT_SECONDS
+            counts["done"] = context.job.progress_done
+            return _finish(job, error=JOB_TIMED_OUT.format(seconds=seconds, **counts))
+        log.exception("job %s (%s) failed", job.pk, job.action)
+        counts["done"] = context.job.progress_done
+        return _finish(job, error=JOB_UNEXPECTED.format(detail=type(exc).__name__, **counts))
+    return _finish(job, result=result)
+
+
+def _finish(job: Job, *, result: dict[str, Any] | None = None, error: str = "") -> Job:
+    status = Job.Status.FAILED if error else Job.Status.DONE
+    Job.objects.filter(pk=job.pk).update(
+        status=status, result=result, error=error, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def get_job(job_id: uuid.UUID | str, *, actor: Actor) -> Job:
+    try:
+        job = Job.objects.get(pk=job_id)
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise SupportError(JOB_NOT_FOUND.format(id=job_id), kind=ErrorKind.NOT_FOUND) from None
+    if actor.user is not None and job.actor_id != actor.user.pk and not actor.has_perm(VIEW_ALL):
+        raise SupportError(JOB_NOT_YOURS, kind=ErrorKind.PERMISSION)
+    return job
+
+
+def cancel_job(job_id: uuid.UUID | str, *, actor: Actor) -> Job:
+    """Ask a queued or running job to stop at its next step; a queued one stops before it
+    starts. Idempotent."""
+    job = get_job(job_id, actor=actor)
+    if job.finished:
+        raise SupportError(
+            JOB_FINISHED.format(id=job.pk, status=job.status), kind=ErrorKind.CONFLICT
+        )
+    Job.objects.filter(pk=job.pk).update(
+        cancel_requested=True, summary={**job.summary, "cancelled_by": actor.label}
+    )
+    if job.status == Job.Status.QUEUED:
+        _finish(
+            job,
+            error=JOB_CANCELLED.format(who=actor.label, done=0, total=job.progress_total),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def as_dict(job: Job, *, url: str | None = None) -> dict[str, Any]:
+    """The job as CONTRACT.md gives it."""
+    data = {
+        "id": str(job.pk),
+        "action": job.action,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "result": job.result,
+        "error": job.error or None,
+    }
+    if url is not None:
+        data["url"] = url
+    return data
