@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -10,6 +11,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
+from support_tools.text import clean_text
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "An unexpected error stopped {command} ({detail}); it was recorded in the audit trail "
+    "and the log."
+)
+# Options that are not free text typed by a person.
+NOT_TEXT = {"verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color"}
 
 
 class _Parser(CommandParser):
@@ -47,11 +58,26 @@ class SupportCommand(BaseCommand):
     def run(self, options: dict[str, Any], actor: Actor) -> Any:
         raise NotImplementedError
 
+    def check_text(self, options: dict[str, Any]) -> None:
+        """Every free-text argument, before any query (see support_tools.text)."""
+        for name, value in options.items():
+            if name in NOT_TEXT:
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            for item in values:
+                if isinstance(item, str):
+                    clean_text(item, field=name.replace("_", " "), max_length=10_000)
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
+            self.check_text(options)
             result = self.run(options, self.actor())
         except SupportError as exc:
             raise CommandError(exc.message) from None
+        except Exception as exc:  # one line, never a traceback: the audit row has the rest
+            log.error("%s failed: %s", self.action, type(exc).__name__)
+            detail = type(exc).__name__
+            raise CommandError(UNEXPECTED.format(command=self.action, detail=detail)) from None
         data = result.as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(data, default=str))
