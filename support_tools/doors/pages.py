@@ -8,6 +8,7 @@ collects them and the project mounts them under /admin/support/ with URL names
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from django import forms
@@ -20,8 +21,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from support_tools.actors import Actor
-from support_tools.errors import SupportError
+from support_tools.errors import ErrorKind, SupportError
 from support_tools.permissions import ActionSpec
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "An unexpected error stopped this ({detail}); nothing was changed, and it was recorded in "
+    "the audit trail."
+)
 
 
 def page_urls(pages: list[type[SupportPage]], extra: list[URLPattern] = ()) -> list[URLPattern]:
@@ -58,7 +66,9 @@ class SupportPage(View):
     def can_apply(self, request: HttpRequest) -> bool:
         return self.action.can_apply(self.actor(request))
 
-    def render(self, request: HttpRequest, form: forms.Form, **extra: Any) -> HttpResponse:
+    def render(
+        self, request: HttpRequest, form: forms.Form, *, status: int = 200, **extra: Any
+    ) -> HttpResponse:
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = ""
@@ -72,7 +82,19 @@ class SupportPage(View):
             "can_apply": self.can_apply(request),
             **extra,
         }
-        return TemplateResponse(request, self.template_name, context)
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def failed(self, request: HttpRequest, form: forms.Form, exc: Exception) -> HttpResponse:
+        """The admin's own page with the error's sentence: a refusal is a 403, an unexpected
+        error a 500 (the service has already audited both)."""
+        if isinstance(exc, SupportError):
+            messages.error(request, exc.message)
+            status = 403 if exc.kind == ErrorKind.PERMISSION else 200
+        else:
+            log.error("%s failed: %s", self.name, type(exc).__name__)
+            messages.error(request, UNEXPECTED.format(detail=type(exc).__name__))
+            status = 500
+        return self.render(request, form, status=status)
 
     def _bound_from_query(self, request: HttpRequest, initial: dict[str, Any]) -> forms.Form:
         names = set(self.form_class.base_fields) - {"next"}
@@ -100,17 +122,14 @@ class ActionPage(SupportPage):
         )
         if not form.is_valid():
             return self.render(request, form)
-        apply = "apply" in request.POST
-        if apply and not self.can_apply(request):
-            raise PermissionDenied
-        return self._run(request, form, dry_run=not apply)
+        # Apply without the permission goes to the service too: it refuses and audits it.
+        return self._run(request, form, dry_run="apply" not in request.POST)
 
     def _run(self, request: HttpRequest, form: forms.Form, *, dry_run: bool) -> HttpResponse:
         try:
             result = self.run(form.cleaned_data, self.actor(request), dry_run=dry_run)
-        except SupportError as exc:
-            messages.error(request, exc.message)
-            return self.render(request, form)
+        except Exception as exc:  # noqa: BLE001 - every failure gets the admin's own page
+            return self.failed(request, form, exc)
         data = result.as_dict()
         if not dry_run:
             done = "Done: changes applied." if data.get("changed") else "Nothing needed changing."
@@ -136,9 +155,8 @@ class DiagnosisPage(SupportPage):
             return self.render(request, form)
         try:
             result = self.run(form.cleaned_data, self.actor(request))
-        except SupportError as exc:
-            messages.error(request, exc.message)
-            return self.render(request, form)
+        except Exception as exc:  # noqa: BLE001 - every failure gets the admin's own page
+            return self.failed(request, form, exc)
         data = result.as_dict()
         for problem in data.get("problems", []):
             problem["fix_url"] = self.fix_url(problem, data, form.cleaned_data)
