@@ -140,7 +140,8 @@ def support_action(
             actor.require(needed, action=action)
         with transaction.atomic():
             try:
-                with transaction.atomic():
+                # Only a dry run needs a savepoint: a failure rolls back the whole outer block.
+                with transaction.atomic(savepoint=dry_run):
                     yield trail
                     if dry_run:
                         raise _DryRunRollback

@@ -120,7 +120,8 @@ class SupportAction(models.Model):
             raise AppendOnlyError(APPEND_ONLY.format(operation="save() of an existing row"))
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         kwargs.update(using=using, force_insert=True)  # never an UPDATE of a row with this pk
-        with transaction.atomic(using=using):
+        # No savepoint of its own: a failed insert fails the caller's transaction anyway.
+        with transaction.atomic(using=using, savepoint=False):
             audit_chain.lock_chain(using)
             self._normalize()
             self.created_at = timezone.now()
