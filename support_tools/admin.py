@@ -12,10 +12,12 @@ from support_tools.models import SupportAction
 
 @admin.register(SupportAction)
 class SupportActionAdmin(admin.ModelAdmin):
-    """The audit trail: read-only for everyone."""
+    """The audit trail: read-only for everyone (the model refuses changes anyway)."""
 
     list_display = ["created_at", "action", "actor_label", "door", "subject_user", "target_label"]
-    list_display += ["dry_run", "outcome"]
+    list_display += ["dry_run", "outcome", "seq"]
+    # Not editable, so not in the form: shown so a row can be compared with the verifier's.
+    readonly_fields = ["created_at", "seq", "key_id", "prev_hash", "row_hash", "personal_digest"]
     list_filter = ["action", "outcome", "dry_run", "door"]
     list_select_related = ["subject_user"]
     search_fields = ["actor_label", "subject_user__username", "subject_user__email", "target_label"]

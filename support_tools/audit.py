@@ -198,7 +198,8 @@ def support_action(
             raise SupportError(PERMISSION_DENIED.format(action=action), kind=ErrorKind.PERMISSION)
         with transaction.atomic():
             try:
-                with transaction.atomic():
+                # Only a dry run needs a savepoint: a failure rolls back the whole outer block.
+                with transaction.atomic(savepoint=dry_run):
                     yield trail
                     if dry_run:
                         raise _DryRunRollback

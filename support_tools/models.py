@@ -1,5 +1,8 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
+
+from support_tools import audit_chain
 
 # One permission per mutating action (shared/CONTRACT.md). Diagnoses need view access only.
 ACTION_PERMISSIONS = [
@@ -13,8 +16,41 @@ ACTION_PERMISSIONS = [
 ]
 
 
+APPEND_ONLY = (
+    "Support actions are append-only: {operation} is refused "
+    "(personal data is retired with manage.py retire_learner_audit)."
+)
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an audit row through the ORM."""
+
+
+class SupportActionQuerySet(models.QuerySet):
+    """The default manager's queries may read and insert, never update or delete.
+
+    Django's own `_base_manager` stays plain: deleting a user sets its links here to NULL
+    through it (the PostgreSQL trigger allows exactly that), and retirement rewrites personal
+    data through it (support_tools/audit_retire.py)."""
+
+    def update(self, **kwargs):  # noqa: ANN003, ANN201 - QuerySet signature
+        raise AppendOnlyError(APPEND_ONLY.format(operation="update()"))
+
+    def delete(self):  # noqa: ANN201 - QuerySet signature
+        raise AppendOnlyError(APPEND_ONLY.format(operation="delete()"))
+
+    def bulk_create(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        # Each row is chained to the one before it, one insert at a time.
+        raise AppendOnlyError(APPEND_ONLY.format(operation="bulk_create()"))
+
+    def bulk_update(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise AppendOnlyError(APPEND_ONLY.format(operation="bulk_update()"))
+
+
 class SupportAction(models.Model):
-    """One row per support action run, from any door, written in the action's transaction."""
+    """One row per support action run, from any door, written in the action's transaction.
+
+    Rows form a hash chain (support_tools/audit_chain.py, verified by `verify_audit_trail`)."""
 
     class Outcome(models.TextChoices):
         CHANGED = "changed", "changed"
@@ -23,7 +59,8 @@ class SupportAction(models.Model):
         PROBLEMS = "problems", "diagnosis: problems found"
         FAILED = "failed", "failed"
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set at insert, under the chain lock, so time order follows `seq`.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -54,6 +91,21 @@ class SupportAction(models.Model):
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
 
+    # The chain. `seq` is assigned at insert under a lock: 1, 2, 3... with no gap.
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+    key_id = models.CharField(
+        max_length=16, blank=True, editable=False, help_text="The HMAC key's id; empty: SHA-256."
+    )
+    # Snapshots of the user ids: the foreign keys above become NULL when a user is deleted.
+    actor_ref = models.BigIntegerField(null=True, blank=True, editable=False)
+    subject_ref = models.BigIntegerField(null=True, blank=True, editable=False)
+    personal_salt = models.CharField(max_length=32, blank=True, editable=False)
+    personal_digest = models.CharField(max_length=64, editable=False)
+
+    objects = SupportActionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = ACTION_PERMISSIONS
@@ -62,3 +114,40 @@ class SupportAction(models.Model):
     def __str__(self) -> str:
         dry = " (dry run)" if self.dry_run else ""
         return f"{self.action}{dry} by {self.actor_label}: {self.outcome}"
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if not self._state.adding:
+            raise AppendOnlyError(APPEND_ONLY.format(operation="save() of an existing row"))
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        kwargs.update(using=using, force_insert=True)  # never an UPDATE of a row with this pk
+        # No savepoint of its own: a failed insert fails the caller's transaction anyway.
+        with transaction.atomic(using=using, savepoint=False):
+            audit_chain.lock_chain(using)
+            self._normalize()
+            self.created_at = timezone.now()
+            head = (
+                type(self)
+                ._base_manager.using(using)
+                .order_by("-seq")
+                .values_list("seq", "row_hash")
+                .first()
+            )
+            seq, prev_hash = (head[0] + 1, head[1]) if head else (1, audit_chain.GENESIS_HASH)
+            key_id, key = audit_chain.current_key()
+            self.personal_salt = ""  # a fresh salt per row
+            audit_chain.seal(self, seq=seq, prev_hash=prev_hash, key_id=key_id, key=key)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise AppendOnlyError(APPEND_ONLY.format(operation="delete()"))
+
+    def _normalize(self) -> None:
+        """Hold the values exactly as the database will give them back, so the hash computed
+        now is the hash the verifier recomputes."""
+        for name in (*audit_chain.CORE_FIELDS, *audit_chain.PERSONAL_FIELDS):
+            field = self._meta.get_field(name)
+            value = getattr(self, field.attname)
+            if name in audit_chain.JSON_FIELDS:
+                setattr(self, field.attname, audit_chain.as_stored(value))
+            elif value is not None and not isinstance(field, models.DateTimeField):
+                setattr(self, field.attname, field.to_python(value))
