@@ -213,7 +213,14 @@ def support_action(
         _record_failure(trail, exc.message)
         raise
     except Exception as exc:
-        log.exception("support action %s failed", action)
+        # One line (a traceback only at DEBUG): doors answer with a sentence, never a trace.
+        log.error(
+            "support action %s failed: %s: %s",
+            action,
+            type(exc).__name__,
+            str(exc)[:200],
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         _record_failure(trail, UNEXPECTED_ERROR.format(action=action, detail=type(exc).__name__))
         raise
 
@@ -225,5 +232,12 @@ def _record_failure(trail: AuditTrail, message: str) -> None:
     try:
         with transaction.atomic():
             trail._row(SupportAction.Outcome.FAILED, error=message).save()
-    except Exception:  # pragma: no cover - the database itself is down
-        log.exception("could not record the failure of %s", trail.action)
+    except Exception as exc:  # the database itself refuses: at least one line in the log
+        log.error(
+            "audit row not written: action=%s actor=%s door=%s outcome=failed error=%r cause=%s",
+            trail.action,
+            trail.actor.label,
+            trail.actor.door,
+            message[:200],
+            type(exc).__name__,
+        )

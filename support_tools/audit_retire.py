@@ -24,6 +24,7 @@ from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.errors import ErrorKind, SupportError
 from support_tools.models import SupportAction
+from support_tools.permissions import ActionSpec
 
 RETIRED = "[retired]"
 NOTHING_TO_RETIRE = "Give the learner to retire: a user, or a username, an email or a key."
@@ -58,6 +59,14 @@ class RetirementResult:
         }
 
 
+# Erasing a learner from the trail is as grave as deleting their account: the same permission.
+RETIRE_LEARNER_AUDIT = ActionSpec(
+    audit_chain.RETIRE_ACTION,
+    preview="support_tools.view_supportaction",
+    apply=("auth.delete_user",),
+)
+
+
 def retire_learner_audit(
     *,
     user: AbstractBaseUser | None,
@@ -78,9 +87,7 @@ def retire_learner_audit(
     if not names and not keys:
         raise SupportError(NOTHING_TO_RETIRE)
     inputs = {"user_id": getattr(user, "pk", None)}
-    with support_action(
-        audit_chain.RETIRE_ACTION, actor=actor, inputs=inputs, dry_run=dry_run
-    ) as trail:
+    with support_action(RETIRE_LEARNER_AUDIT, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         if user is not None:
             trail.about(user)
         keys |= _keys_paired_with(names, _candidates(names))

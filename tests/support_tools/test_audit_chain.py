@@ -15,9 +15,10 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from accounts.management.commands.retire_learner_audit import USER_OR_STRINGS
 from accounts.selectors import USER_NOT_FOUND
-from enrollments.linking import link_program_enrollments
-from orgs.services import ensure_amc_admin
+from enrollments.linking.service import link_program_enrollments
+from orgs.amc.services import ensure_amc_admin
 from support_tools import audit_chain
 from support_tools.actors import Actor
 from support_tools.audit import support_action
@@ -34,8 +35,8 @@ from support_tools.audit_verify import (
     verify_audit_trail,
 )
 from support_tools.errors import SupportError
-from support_tools.management.commands.retire_learner_audit import USER_OR_STRINGS
 from support_tools.models import AppendOnlyError, SupportAction
+from support_tools.permissions import ActionSpec
 from tests.enrollments.factories import PROGRAM, ProgramEnrollmentFactory
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -65,12 +66,14 @@ def bob():
 
 def make_rows(actor, ann):
     """Rows from real services: a change, a dry run, a refusal (the failure path), a note."""
-    OrganizationFactory(short_name="acme", name="Acme University")
+    OrganizationFactory(short_name="acme", name="Acme University", email_domains=["example.com"])
     ensure_amc_admin(user="annabel.lee@example.com", organization="acme", actor=actor)
     ensure_amc_admin(user="annabel", organization="acme", actor=actor, dry_run=True)
     with pytest.raises(SupportError):
         ensure_amc_admin(user="nobody-here", organization="acme", actor=actor)
-    with support_action("demo", actor=actor, inputs={"who": ann.email}) as trail:
+    with support_action(
+        ActionSpec("demo", preview="auth.view_user"), actor=actor, inputs={"who": ann.email}
+    ) as trail:
         trail.about(ann)
         trail.note(f"Keycloak: sessions of {ann.username} ended")
     return list(SupportAction.objects.order_by("seq"))
@@ -304,7 +307,9 @@ def test_rows_verify_with_and_without_a_key(settings, system_actor, ann, key):
 def test_the_key_may_come_from_the_environment(settings, monkeypatch, system_actor):
     del settings.AUDIT_HMAC_KEY
     monkeypatch.setenv("AUDIT_HMAC_KEY", KEY_A)
-    with support_action("demo", actor=system_actor, inputs={}):
+    with support_action(
+        ActionSpec("demo", preview="auth.view_user"), actor=system_actor, inputs={}
+    ):
         pass
     assert SupportAction.objects.get().key_id == audit_chain.key_id_of(KEY_A)
     assert verify_audit_trail().ok
@@ -316,7 +321,9 @@ def test_a_rotated_key_verifies_while_the_old_key_is_kept(settings, system_actor
     settings.AUDIT_HMAC_KEY = KEY_A
     old_rows = make_rows(system_actor, ann)
     settings.AUDIT_HMAC_KEY, settings.AUDIT_HMAC_OLD_KEYS = KEY_B, KEY_A
-    with support_action("after-rotation", actor=system_actor, inputs={}):
+    with support_action(
+        ActionSpec("after-rotation", preview="auth.view_user"), actor=system_actor, inputs={}
+    ):
         pass
     new_row = SupportAction.objects.order_by("-seq").first()
     assert new_row.key_id == audit_chain.key_id_of(KEY_B)
@@ -378,7 +385,9 @@ def learner_rows(system_actor, ann, bob):
         pairs=[["ACME-0001", "annabel"], ["ACME-0002", "bobby-b"]],
         actor=system_actor,
     )
-    with support_action("demo", actor=system_actor, inputs={"user": bob.email}) as trail:
+    with support_action(
+        ActionSpec("demo", preview="auth.view_user"), actor=system_actor, inputs={"user": bob.email}
+    ) as trail:
         trail.about(bob)
     return [*rows, *SupportAction.objects.filter(seq__gt=rows[-1].seq).order_by("seq")]
 

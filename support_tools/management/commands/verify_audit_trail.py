@@ -3,7 +3,7 @@ import json
 from django.core.management.base import CommandError
 
 from support_tools.audit_verify import verify_audit_trail
-from support_tools.commands import SupportCommand
+from support_tools.doors.commands import SupportCommand
 
 INTACT = "OK: the audit trail is intact ({checked} rows checked; head seq {seq}, hash {hash})."
 EMPTY = "OK: the audit trail is empty."

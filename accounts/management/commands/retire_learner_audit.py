@@ -1,6 +1,6 @@
 from accounts.selectors import resolve_user
 from support_tools.audit_retire import retire_learner_audit
-from support_tools.commands import SupportCommand
+from support_tools.doors.commands import SupportCommand
 from support_tools.errors import SupportError
 
 USER_OR_STRINGS = (
