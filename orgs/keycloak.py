@@ -78,6 +78,11 @@ ORG_SCAN_LIMIT = ORG_PAGE_SIZE  # the old name; the scan now pages through every
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # far above any answer the gateway asks for
 _WATCH_POLL_SECONDS = 0.05
 _TOKEN_LIFETIME_FRACTION = 0.9  # renew a little before Keycloak would refuse the token
+_BAD_URL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+)
 
 
 @dataclass(frozen=True)
@@ -321,7 +326,9 @@ class _Call:
         self.deadline = time.monotonic() + gateway.timeout
         self.watch = _Watch(gateway.timeout)
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False):
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False
+    ) -> Any:
         """The JSON of GET `path` under the realm's admin API; None for a 404 when missing_ok."""
         status, content_type, body = self._exchange(
             "GET", self.gw._admin_url(path), params=params, headers=self._auth()
@@ -405,15 +412,14 @@ class _Call:
                 content_type = response.headers.get("Content-Type") or "no content type"
         except MalformedAnswer:
             raise
-        except requests.exceptions.SSLError:
-            raise self._unreachable(WHY_TLS) from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema):
-            raise self._unreachable(WHY_BAD_URL) from None
-        except requests.exceptions.ConnectTimeout:
-            raise self._unreachable(WHY_DEADLINE.format(timeout=gw.timeout)) from None
         except Exception as exc:  # whatever a cut connection raises in urllib3 or http.client
+            # first: once the watchdog has cut the connection, any error is the deadline's
             if self._expired() or isinstance(exc, requests.Timeout):
                 raise self._unreachable(WHY_DEADLINE.format(timeout=gw.timeout)) from None
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise self._unreachable(WHY_TLS) from None
+            if isinstance(exc, _BAD_URL_ERRORS):
+                raise self._unreachable(WHY_BAD_URL) from None
             if isinstance(exc, requests.ConnectionError) and _refused(exc):
                 raise self._unreachable(WHY_REFUSED) from None
             if isinstance(exc, requests.RequestException | OSError | ValueError):
