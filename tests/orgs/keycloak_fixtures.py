@@ -122,9 +122,14 @@ class KeycloakWorld:
         return f"{prefix}-{self.tag}-{self._n}"
 
     def org(
-        self, *, idp: bool = False, name: str | None = None, domain: str | None = None
+        self,
+        *,
+        idp: bool = False,
+        name: str | None = None,
+        domain: str | None = None,
+        alias: str | None = None,
     ) -> KcOrg:
-        alias = self._next("org")
+        alias = alias or self._next("org")
         name = name or f"Org {alias}"
         domain = domain or f"{alias}.test"
         self.admin.create_organization(
