@@ -5,21 +5,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.linking import service as linking
-from enrollments.linking.service import (
+from enrollments.linking.plan import (
     ALREADY_ENROLLED,
-    BAD_PROGRAM_UUID,
-    DUPLICATE_KEY,
-    DUPLICATE_USERNAME,
-    LINK_FAILED,
-    MALFORMED_ROW,
     NO_MASTERS_MODE,
     NO_PROGRAM_ENROLLMENT,
-    NO_ROWS,
-    PROGRAM_NOT_FOUND,
     USER_NOT_FOUND,
     USERNAME_CASE,
+)
+from enrollments.linking.rows import DUPLICATE_KEY, DUPLICATE_USERNAME, MALFORMED_ROW
+from enrollments.linking.service import (
+    BAD_PROGRAM_UUID,
+    NO_ROWS,
+    PROGRAM_NOT_FOUND,
     link_program_enrollments,
 )
+from enrollments.linking.write import LINK_FAILED
 from enrollments.models import (
     CourseAccessRole,
     CourseAccessRoleAssignment,
