@@ -58,10 +58,16 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Match:
-    """The user a row names and the key's program enrollments not linked to them yet."""
+    """The user a row names and the key's program enrollments, split into those to link and
+    those already linked to that user."""
 
     user: UserRow
     to_link: list[ProgramEnrollment]
+    linked: list[ProgramEnrollment]
+
+    @property
+    def enrollments(self) -> list[ProgramEnrollment]:
+        return self.to_link + self.linked
 
 
 @dataclass
@@ -86,6 +92,7 @@ class Plan:
 class _Story:
     """What the row's message tells about a plan."""
 
+    already_linked: bool = False
     previous: list[str] = field(default_factory=list)
     deactivated: int = 0
     created: int = 0
@@ -109,7 +116,11 @@ def match(row: LinkInput, people: PeopleSnapshot) -> Match:
             raise Refused(
                 ALREADY_ENROLLED.format(username=user.username, other=held.external_user_key)
             )
-    return Match(user, [pe for pe in enrollments if pe.user_id != user.id])
+    return Match(
+        user,
+        to_link=[pe for pe in enrollments if pe.user_id != user.id],
+        linked=[pe for pe in enrollments if pe.user_id == user.id],
+    )
 
 
 def _user(row: LinkInput, people: PeopleSnapshot) -> UserRow:
@@ -137,9 +148,17 @@ def _enrollments_of_key(row: LinkInput, people: PeopleSnapshot) -> list[ProgramE
 # --- The plan of one learner -----------------------------------------------------------------
 
 
-def plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot) -> Plan:
+def plan_learner(index: int, row: LinkInput, found: Match, courses: CourseSnapshot) -> Plan | None:
+    """The writes that link the row's learner; None when there is nothing to write (the row is
+    `unchanged`). `Refused` when a course cannot take the learner."""
+    if found.to_link:
+        return _plan_link(index, row, found, courses)
+    return _plan_waiting_roles(index, row, found, courses)
+
+
+def _plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot) -> Plan:
     """Link the key's enrollments to the user: unlink their previous learner, enroll the user
-    in masters, grant the roles waiting on them. `Refused` when a course cannot take it."""
+    in masters, grant the roles waiting on any of the key's enrollments."""
     plan = Plan(index=index, row=row, user=found.user)
     story = _Story()
     course_rows = _course_rows(found.to_link, courses)
@@ -148,8 +167,23 @@ def plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot)
     _deactivate_previous_course_enrollments(plan, story, course_rows, courses)
     _enroll_in_masters(plan, story, course_rows, courses)
     _attach_course_enrollments(plan, course_rows, courses)
-    _grant_waiting_roles(plan, story, course_rows, courses)
+    _grant_waiting_roles(plan, story, course_rows + _course_rows(found.linked, courses), courses)
     plan.status = RELINKED if story.previous else LINKED
+    plan.message = _describe(found.user.username, story)
+    return plan
+
+
+def _plan_waiting_roles(
+    index: int, row: LinkInput, found: Match, courses: CourseSnapshot
+) -> Plan | None:
+    """An already linked learner: only roles that wait on their program course enrollments
+    (added after the link) are left to grant. Their course enrollments are not touched: a
+    re-run sheet must not undo what support changed since (a course deactivated on purpose)."""
+    plan = Plan(index=index, row=row, user=found.user)
+    story = _Story(already_linked=True)
+    _grant_waiting_roles(plan, story, _course_rows(found.linked, courses), courses)
+    if not plan.assignment_ids:
+        return None
     plan.message = _describe(found.user.username, story)
     return plan
 
@@ -283,6 +317,8 @@ def _describe(username: str, story: _Story) -> str:
                 f"{story.deactivated} course enrollment(s) of {previous} deactivated "
                 "(moved to audit where offered) and detached"
             )
+    elif story.already_linked:
+        parts = [f"Already linked to {username}"]
     else:
         parts = [f"Linked to {username}"]
     masters = [

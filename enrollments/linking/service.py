@@ -18,7 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from enrollments.linking.plan import ALREADY_LINKED, Match, Plan, Refused, claim, match, plan_link
+from enrollments.linking.plan import (
+    ALREADY_LINKED,
+    Match,
+    Plan,
+    Refused,
+    claim,
+    match,
+    plan_learner,
+)
 from enrollments.linking.rows import (
     LINKED,
     RELINKED,
@@ -141,24 +149,19 @@ def _link_batch(
         except Refused as refused:
             outcomes[i] = error_row(rows[i], refused.message)
 
-    to_link = [(i, m) for i, m in found if m.to_link]
-    for i, m in found:
-        if not m.to_link:
-            outcomes[i] = LinkRow(
-                rows[i].key,
-                rows[i].username,
-                UNCHANGED,
-                ALREADY_LINKED.format(username=m.user.username),
-            )
     courses = read_courses(
-        program_enrollment_ids=[pe.pk for _, m in to_link for pe in m.to_link],
-        user_ids=[m.user.id for _, m in to_link],
+        program_enrollment_ids=[pe.pk for _, m in found for pe in m.enrollments],
+        user_ids=[m.user.id for _, m in found],
     )
     plans: list[Plan] = []
     touched: dict[Any, int] = {}  # course enrollment -> the row that writes it
-    for i, m in to_link:
+    for i, m in found:
         try:
-            plan = plan_link(i, rows[i], m, courses)
+            plan = plan_learner(i, rows[i], m, courses)
+            if plan is None:
+                already = ALREADY_LINKED.format(username=m.user.username)
+                outcomes[i] = LinkRow(rows[i].key, rows[i].username, UNCHANGED, already)
+                continue
             claim(plan, touched)
         except Refused as refused:
             outcomes[i] = error_row(rows[i], refused.message)
