@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from enrollments.linking.csv_rows import CSV_WRONG_COLUMNS
-from enrollments.linking.pages import NO_CSV_GIVEN
+from enrollments.linking.pages import NO_CSV_GIVEN, link_page_url
 from enrollments.linking.service import PROGRAM_NOT_FOUND
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from support_tools.models import SupportAction
@@ -123,3 +123,19 @@ def test_a_viewer_may_preview_but_not_apply(client, viewer_user):
 def test_staff_without_view_access_cannot_open_the_page(client):
     client.force_login(UserFactory(username="intern", is_staff=True))
     assert client.get(URL).status_code == 403
+
+
+def test_link_page_url_opens_on_the_dry_run_of_its_rows(client, support_user):
+    client.force_login(support_user)
+    url = link_page_url(PROGRAM, [("EXT-1", "ann"), ("EXT-2", "bob")], next_url="/admin/")
+
+    preview = client.get(url)
+
+    assert preview.status_code == 200
+    results = preview.context["result"]["results"]
+    assert [(r["external_user_key"], r["status"]) for r in results] == [
+        ("EXT-1", "linked"),
+        ("EXT-2", "relinked"),
+    ]
+    assert preview.context["preview"] is True and preview.context["next_url"] == "/admin/"
+    assert linked() == {"EXT-2": "alice"}
