@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from enrollments.linking.csv_rows import parse_link_rows
 from enrollments.linking.service import LINK_PROGRAM_ENROLLMENTS, link_program_enrollments
@@ -65,3 +70,16 @@ class LinkProgramEnrollmentsPage(ActionPage):
 
 
 PAGES = [LinkProgramEnrollmentsPage]
+
+
+def link_page_url(
+    program_uuid: Any, pairs: Iterable[tuple[str, str]], *, next_url: str | None = None
+) -> str:
+    """The linking page with these rows filled in: it opens on their dry run, with Apply.
+    Diagnoses offer it as the fix of a learner's program (`link_program_enrollments`)."""
+    rows = io.StringIO()
+    csv.writer(rows, lineterminator="\n").writerows(pairs)
+    query = {"program_uuid": str(program_uuid), "csv_text": rows.getvalue()}
+    if next_url:
+        query["next"] = next_url
+    return f"{reverse('support:' + LinkProgramEnrollmentsPage.name)}?{urlencode(query)}"

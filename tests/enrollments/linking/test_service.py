@@ -5,21 +5,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.linking import service as linking
-from enrollments.linking.service import (
+from enrollments.linking.plan import (
     ALREADY_ENROLLED,
-    BAD_PROGRAM_UUID,
-    DUPLICATE_KEY,
-    DUPLICATE_USERNAME,
-    LINK_FAILED,
-    MALFORMED_ROW,
     NO_MASTERS_MODE,
     NO_PROGRAM_ENROLLMENT,
-    NO_ROWS,
-    PROGRAM_NOT_FOUND,
     USER_NOT_FOUND,
     USERNAME_CASE,
+)
+from enrollments.linking.rows import DUPLICATE_KEY, DUPLICATE_USERNAME, MALFORMED_ROW
+from enrollments.linking.service import (
+    BAD_PROGRAM_UUID,
+    NO_ROWS,
+    PROGRAM_NOT_FOUND,
     link_program_enrollments,
 )
+from enrollments.linking.write import LINK_FAILED
 from enrollments.models import (
     CourseAccessRole,
     CourseAccessRoleAssignment,
@@ -267,6 +267,60 @@ def test_waiting_roles_become_course_access_roles(system_actor):
     roles = set(CourseAccessRole.objects.filter(user=bob).values_list("course_key", "role", "org"))
     assert roles == {(C1, "staff", "UNI"), (C2, "staff", "UNI")}
     assert not CourseAccessRoleAssignment.objects.exists()
+
+
+def test_roles_waiting_on_an_already_linked_learner_are_granted_and_nothing_else(system_actor):
+    bob = UserFactory(username="bob")
+    no_masters = "course-v1:UNI+NOM+2025"  # linking would refuse it; granting roles does not
+    CourseModeFactory(course_key=no_masters, mode_slug="audit")
+    pe = enrolled("EXT-1", courses=(C1, no_masters), user=bob)  # no course enrollment attached
+    for pce in pe.program_course_enrollments.all():
+        CourseAccessRoleAssignmentFactory(enrollment=pce, role="staff")
+
+    result = link([("EXT-1", "bob")], system_actor)
+
+    assert row(result)["status"] == "linked" and result.changed is True
+    assert row(result)["message"] == (
+        f"Already linked to bob; waiting role(s) granted: staff in {C1}, staff in {no_masters}."
+    )
+    roles = set(CourseAccessRole.objects.filter(user=bob).values_list("course_key", "role", "org"))
+    assert roles == {(C1, "staff", "UNI"), (no_masters, "staff", "UNI")}
+    assert not CourseAccessRoleAssignment.objects.exists()
+    assert not CourseEnrollment.objects.exists()  # course enrollments are left as they are
+    assert {c["after"][1] for c in SupportAction.objects.get().changes} == {C1, no_masters}
+
+    again = link([("EXT-1", "bob")], system_actor)
+    assert row(again)["status"] == "unchanged" and again.changed is False
+
+
+def test_granting_roles_to_an_already_linked_learner_dry_run_writes_nothing(support_actor):
+    bob = UserFactory(username="bob")
+    pe = enrolled("EXT-1", courses=(C1,), user=bob)
+    CourseAccessRoleAssignmentFactory(enrollment=pe.program_course_enrollments.get())
+
+    dry = link([("EXT-1", "bob")], support_actor, dry_run=True)
+
+    assert row(dry)["status"] == "linked" and dry.changed is True
+    assert CourseAccessRoleAssignment.objects.count() == 1
+    assert not CourseAccessRole.objects.exists()
+
+
+def test_roles_waiting_on_the_linked_curriculum_are_granted_when_another_is_linked(system_actor):
+    bob = UserFactory(username="bob")
+    linked_pe = enrolled("EXT-1", courses=(C1,), user=bob)
+    CourseAccessRoleAssignmentFactory(enrollment=linked_pe.program_course_enrollments.get())
+    other = enrolled("EXT-1", courses=(C2,), curriculum_uuid=uuid.uuid4())
+
+    result = link([("EXT-1", "bob")], system_actor)
+
+    assert row(result)["message"] == (
+        f"Linked to bob; masters course enrollments: 1 created; waiting role(s) granted: "
+        f"staff in {C1}."
+    )
+    other.refresh_from_db()
+    assert other.user == bob
+    assert CourseAccessRole.objects.filter(user=bob, course_key=C1).exists()
+    assert not CourseEnrollment.objects.filter(course_key=C1).exists()
 
 
 # --- Row errors ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from enrollments.linking.api import BAD_DRY_RUN, NO_ROWS_GIVEN, ROWS_NOT_A_LIST
 from enrollments.linking.csv_rows import CSV_NOT_UTF8
-from enrollments.linking.service import MALFORMED_ROW, PROGRAM_NOT_FOUND
+from enrollments.linking.rows import MALFORMED_ROW
+from enrollments.linking.service import PROGRAM_NOT_FOUND
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from support_tools.errors import PERMISSION_DENIED
 from support_tools.models import SupportAction

@@ -1,0 +1,116 @@
+"""Writing the plans of a batch: a constant number of statements, atomic per learner.
+
+The plans of a batch are written together inside a savepoint. If the database refuses them (a
+concurrent change), the batch is replayed learner by learner, each in its own savepoint: the
+failing learner rolls back alone and gets LINK_FAILED, never the database's text (the cause
+goes to the server log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from enrollments.linking import bulk_sql
+from enrollments.linking.plan import Plan
+from enrollments.linking.rows import LinkRow, error_row
+from enrollments.models import (
+    CourseAccessRole,
+    CourseAccessRoleAssignment,
+    CourseEnrollment,
+    ProgramCourseEnrollment,
+    ProgramEnrollment,
+)
+from support_tools.audit import AuditTrail
+
+log = logging.getLogger(__name__)
+
+LINK_FAILED = (
+    "Linking {key!r} to {username} failed and was rolled back: nothing was changed for this "
+    "learner (the records probably changed meanwhile). Run the row again; if it fails again, "
+    "an engineer will find the cause in the server log."
+)
+
+
+class _Vanished(DatabaseError):
+    """A record read for the batch was gone when writing: handled like a refused write."""
+
+
+def write_batch(plans: list[Plan], outcomes: dict[int, LinkRow], trail: AuditTrail) -> None:
+    """Write `plans`, then record each written learner's outcome and audit entries."""
+    if not plans:
+        return
+    try:
+        with transaction.atomic():
+            _write(plans)
+        done = plans
+    except DatabaseError:
+        log.warning("linking batch refused by the database; retrying learner by learner")
+        done = [plan for plan in plans if _write_alone(plan, outcomes)]
+    for plan in done:
+        outcomes[plan.index] = LinkRow(plan.row.key, plan.row.username, plan.status, plan.message)
+        for obj, field_name, before, after in plan.audit:
+            trail.changed(obj, field_name, before, after)
+
+
+def _write_alone(plan: Plan, outcomes: dict[int, LinkRow]) -> bool:
+    try:
+        with transaction.atomic():
+            _write([plan])
+    except DatabaseError:
+        log.exception("linking %r to %s failed", plan.row.key, plan.user.username)
+        message = LINK_FAILED.format(key=plan.row.key, username=plan.user.username)
+        outcomes[plan.index] = error_row(plan.row, message)
+        return False
+    return True
+
+
+def _write(plans: Iterable[Plan]) -> None:
+    """All the writes of `plans` in a constant number of statements."""
+    plans = list(plans)
+    bulk_sql.update_rows(
+        CourseEnrollment,
+        ["mode", "is_active"],
+        [u for p in plans for u in p.course_enrollment_updates],
+    )
+    bulk_sql.update_rows(
+        ProgramEnrollment, ["user"], [u for p in plans for u in p.program_enrollment_users]
+    )
+    now = timezone.now()
+    bulk_sql.insert_rows(
+        CourseEnrollment,
+        ["user", "course_key", "mode", "is_active", "created"],
+        [(p.user.id, *c, now) for p in plans for c in p.course_enrollment_creates],
+    )
+    _attach([(pce_id, p.user.id, key) for p in plans for pce_id, key in p.course_links])
+    bulk_sql.insert_rows(
+        CourseAccessRole,
+        ["user", "course_key", "role", "org"],
+        [(p.user.id, *role) for p in plans for role in p.roles],
+    )
+    assignment_ids = [pk for p in plans for pk in p.assignment_ids]
+    if assignment_ids:
+        CourseAccessRoleAssignment.objects.filter(pk__in=assignment_ids).delete()
+
+
+def _attach(links: list[tuple[int, int, str]]) -> None:
+    """Point each program course enrollment (pce id, user id, course key) at the user's course
+    enrollment, which may have been created by this very write."""
+    if not links:
+        return
+    ids = {
+        (user_id, key): pk
+        for pk, user_id, key in CourseEnrollment.objects.filter(
+            user_id__in={u for _, u, _ in links}, course_key__in={k for _, _, k in links}
+        ).values_list("pk", "user_id", "course_key")
+    }
+    if any((user_id, key) not in ids for _, user_id, key in links):
+        raise _Vanished("a course enrollment was deleted while linking")
+    bulk_sql.update_rows(
+        ProgramCourseEnrollment,
+        ["course_enrollment"],
+        [(pce_id, ids[(user_id, key)]) for pce_id, user_id, key in links],
+    )
