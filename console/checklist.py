@@ -19,6 +19,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.selectors import resolve_user
+from enrollments.linking.pages import link_page_url
+from enrollments.linking.service import LINK_PROGRAM_ENROLLMENTS
+from enrollments.programs.diagnosis import FIX_LINK, diagnose_program_enrollments
+from enrollments.selectors import user_ids_with_external_key
 from orgs.amc import DIAGNOSE_AMC_USER, FIX_ADMIN, FIX_TOKEN, diagnose_amc_user, is_amc_user
 from orgs.codes import FIX_ADD_SEATS, FIX_SYNC_DATES, diagnose_code
 from orgs.membership import Fix as MembershipFix
@@ -27,7 +31,7 @@ from orgs.selectors import organizations_to_check, redemptions_of
 from support_tools.actors import Actor
 from support_tools.errors import SupportError
 from support_tools.models import SupportAction
-from support_tools.results import Problem, warning
+from support_tools.results import Problem
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -98,12 +102,6 @@ class LearnerChecklist:
 
 
 SectionBuilder = Callable[[Any, Actor], list[Section]]
-SECTION_BUILDERS: list[SectionBuilder] = []
-
-
-def section_builder(fn: SectionBuilder) -> SectionBuilder:
-    SECTION_BUILDERS.append(fn)
-    return fn
 
 
 def find_learners(query: str, *, limit: int = 20) -> list[Any]:
@@ -111,14 +109,10 @@ def find_learners(query: str, *, limit: int = 20) -> list[Any]:
     query = (query or "").strip()
     if not query:
         raise SupportError(SEARCH_EMPTY)
-    from enrollments.models import ProgramEnrollment
-
     exact = Q(email__iexact=query) | Q(username=query)
     partial = Q(email__icontains=query) | Q(username__icontains=query)
     users = list(User.objects.filter(exact).order_by("username")[:limit])
-    keyed = ProgramEnrollment.objects.filter(
-        external_user_key__iexact=query, user__isnull=False
-    ).values_list("user_id", flat=True)
+    keyed = user_ids_with_external_key(query)
     users += [u for u in User.objects.filter(pk__in=keyed) if u not in users]
     if not users:
         users = list(User.objects.filter(partial).order_by("username")[:limit])
@@ -192,7 +186,6 @@ def fix_url(name: str, learner: Any, query: dict[str, Any] | None = None, **kwar
 # --- Sections ---------------------------------------------------------------------------------
 
 
-@section_builder
 def amc_section(user: Any, actor: Actor) -> list[Section]:
     """Only for AMC users: someone with an AMC account or an AMC-admin mapping."""
     if not is_amc_user(user):
@@ -225,7 +218,6 @@ def amc_section(user: Any, actor: Actor) -> list[Section]:
     ]
 
 
-@section_builder
 def membership_sections(user: Any, actor: Actor) -> list[Section]:
     """One section per organization the learner is in, or belongs in by email domain or
     contract: each runs diagnose_org_membership (Keycloak-controlled ones ask Keycloak)."""
@@ -265,7 +257,6 @@ def membership_sections(user: Any, actor: Actor) -> list[Section]:
 _EXPECTED_FOR_REDEEMER = {"code_used", "already_redeemed_by_user"}
 
 
-@section_builder
 def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
     sections = []
     for redemption in redemptions_of(user, limit=10):
@@ -304,57 +295,39 @@ def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
     return sections
 
 
-@section_builder
 def program_sections(user: Any, actor: Actor) -> list[Section]:
-    """The learner's program enrollments, and whether each program course enrollment holds an
-    active masters course enrollment of theirs (what linking sets up)."""
-    from enrollments.models import ProgramEnrollment
-
-    enrollments = ProgramEnrollment.objects.filter(user=user).prefetch_related(
-        "program_course_enrollments__course_enrollment"
-    )
+    """One section per program enrollment of the learner (enrollments' own diagnosis)."""
+    diagnosis = diagnose_program_enrollments(user=user, actor=actor)
+    back = reverse("support:console-learner", kwargs={"user_id": user.pk})
     sections = []
-    for pe in enrollments.order_by("program_uuid"):
-        problems: list[dict[str, Any]] = []
-        courses = []
-        for pce in pe.program_course_enrollments.all():
-            ce = pce.course_enrollment
-            courses.append(
-                {
-                    "course": pce.course_key,
-                    "status": pce.status,
-                    "mode": ce.mode if ce else None,
-                    "active": ce.is_active if ce else None,
-                }
+    for program in diagnosis.programs:
+        fixes = ()
+        if program.external_user_key:
+            url = link_page_url(
+                program.program_uuid,
+                [(program.external_user_key, user.username)],
+                next_url=back,
             )
-            if ce is None or ce.user_id != user.pk:
-                problems.append(
-                    _problem(
-                        "course_enrollment_missing",
-                        "warning",
-                        f"{pce.course_key}: the program course enrollment holds no course "
-                        "enrollment of this learner.",
-                    )
-                )
-            elif (pce.status == "active") != ce.is_active:
-                problems.append(
-                    _problem(
-                        "course_enrollment_state",
-                        "warning",
-                        f"{pce.course_key}: the program course enrollment is {pce.status} but the "
-                        f"course enrollment is {'active' if ce.is_active else 'inactive'}.",
-                    )
-                )
+            fixes = (Fix(FIX_LINK, url, LINK_PROGRAM_ENROLLMENTS.apply[0]),)
         sections.append(
             Section(
-                key=f"program-{pe.program_uuid}",
-                title=f"Program {pe.program_uuid} ({pe.status})",
-                problems=tuple(problems),
-                details={"external_user_key": pe.external_user_key, "courses": courses},
+                key=f"program-{program.program_uuid}",
+                title=f"Program {program.program_uuid} ({program.status})",
+                problems=program.problems,
+                fixes=fixes,
+                details={
+                    "external_user_key": program.external_user_key,
+                    "courses": [c.as_dict() for c in program.courses],
+                },
             )
         )
     return sections
 
 
-def _problem(code: str, severity: str, message: str) -> Problem:
-    return warning(code, message)
+# Every section of the page, in order.
+SECTION_BUILDERS: list[SectionBuilder] = [
+    amc_section,
+    membership_sections,
+    redeemed_code_sections,
+    program_sections,
+]

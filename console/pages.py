@@ -13,12 +13,19 @@ from django.urls import URLPattern, path
 
 from console import views
 from enrollments.linking.pages import PAGES as LINKING_PAGES
+from enrollments.programs.pages import PAGES as PROGRAM_PAGES
 from orgs.amc.pages import PAGES as AMC_PAGES
 from orgs.codes.pages import PAGES as CODE_PAGES
 from orgs.membership.pages import PAGES as MEMBERSHIP_PAGES
 from support_tools.doors.pages import SupportPage, page_urls
 
-PAGES: list[type[SupportPage]] = [*AMC_PAGES, *CODE_PAGES, *MEMBERSHIP_PAGES, *LINKING_PAGES]
+PAGES: list[type[SupportPage]] = [
+    *AMC_PAGES,
+    *CODE_PAGES,
+    *MEMBERSHIP_PAGES,
+    *LINKING_PAGES,
+    *PROGRAM_PAGES,
+]
 
 
 @dataclass(frozen=True)

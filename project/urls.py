@@ -14,6 +14,7 @@ API_MODULES = [
     "orgs.codes.api",
     "orgs.membership.api",
     "enrollments.linking.api",
+    "enrollments.programs.api",
     "console.api",
     "support_tools.jobs.api",
 ]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -87,6 +87,8 @@ class SupportPage(View):
     def failed(self, request: HttpRequest, form: forms.Form, exc: Exception) -> HttpResponse:
         """The admin's own page with the error's sentence: a refusal is a 403, an unexpected
         error a 500 (the service has already audited both)."""
+        if isinstance(exc, Http404 | PermissionDenied):
+            raise exc
         if isinstance(exc, SupportError):
             messages.error(request, exc.message)
             status = 403 if exc.kind == ErrorKind.PERMISSION else 200

@@ -15,8 +15,9 @@ from tests.enrollments.factories import (
 )
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.enrollments.programs.urls")]
 C1, C2 = "course-v1:UNI+C1+2025", "course-v1:UNI+C2+2025"
+
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
