@@ -12,11 +12,9 @@ from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
 from tests.factories import UserFactory
-from tests.orgs.code_factories import DAY, fill, redeem, valid_code
+from tests.orgs.codes.factories import CODE, DAY, fill, redeem, valid_code
 
 pytestmark = pytest.mark.django_db
-
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
 
 
 def codes(result):
@@ -25,11 +23,6 @@ def codes(result):
 
 def problem(result, code):
     return next(p for p in result.problems if p.code == code)
-
-
-@pytest.fixture
-def code():
-    return valid_code(CODE)
 
 
 def test_a_good_code_passes_and_says_what_support_needs(code, system_actor):

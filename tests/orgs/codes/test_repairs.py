@@ -17,11 +17,9 @@ from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
 from tests.factories import ContractFactory, EnrollmentCodeFactory, OrganizationFactory
-from tests.orgs.code_factories import DAY, fill, valid_code
+from tests.orgs.codes.factories import CODE, DAY, fill, valid_code
 
 pytestmark = pytest.mark.django_db
-
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
 
 
 @pytest.fixture
