@@ -13,7 +13,15 @@ from orgs.codes.diagnosis import (
     CodeDiagnosis,
     diagnose_code,
 )
-from orgs.codes.normalise import AT_INVALID, CODE_EMPTY, normalise_code, parse_at
+from orgs.codes.normalise import (
+    AT_INVALID,
+    CODE_EMPTY,
+    NormalisedCode,
+    escape_controls,
+    has_visible_text,
+    normalise_code,
+    parse_at,
+)
 from orgs.codes.repairs import (
     ADD_CONTRACT_SEATS,
     SYNC_CODE_DATES,
@@ -36,9 +44,12 @@ __all__ = [
     "FIX_SYNC_DATES",
     "AddContractSeatsResult",
     "CodeDiagnosis",
+    "NormalisedCode",
     "SyncCodeDatesResult",
     "add_contract_seats",
     "diagnose_code",
+    "escape_controls",
+    "has_visible_text",
     "normalise_code",
     "damerau_distance",
     "parse_at",
