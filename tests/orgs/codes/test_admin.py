@@ -47,7 +47,8 @@ def test_contract_page_shows_seats_and_codes_with_their_state(client, support_us
     body = _body(client.get(reverse("admin:orgs_contract_change", args=[full.pk])))
     assert "2 / 2" in body and 'id="contract-codes"' not in body  # attributes in single quotes
     assert "id='contract-codes'" in body
-    for item, state in ((code, "valid"), (expired, "expired"), (used, "used")):
+    # The contract is full: its redeemable codes say so (issue 10), not "valid".
+    for item, state in ((code, "contract full"), (expired, "expired"), (used, "used")):
         row = body.split(f"<code>{item.code}</code>", 1)[1].split("</tr>", 1)[0]
         assert f"<td class='code-state'>{state}</td>" in row
     assert reverse("support:add-contract-seats", kwargs={"contract_id": full.pk}) in body
@@ -60,3 +61,42 @@ def test_redemption_changelist_searches_by_code(client, support_user, code):
     client.force_login(support_user)
     body = _body(client.get(reverse("admin:orgs_coderedemption_changelist"), {"q": CODE}))
     assert "bob" in body and "eve" not in body
+
+
+def test_code_changelist_state_says_when_the_contract_refuses_codes(client, support_user, full):
+    # Issue 10: the list said "State: valid" for codes of a paused or full contract.
+    paused = EnrollmentCodeFactory(contract__active=False)
+    client.force_login(support_user)
+    body = _body(client.get(reverse("admin:orgs_enrollmentcode_changelist")))
+    assert _state_cell(body, CODE) == "contract full"
+    assert _state_cell(body, paused.code) == "contract inactive"
+
+
+def test_code_changelist_state_costs_no_query_per_row(
+    client, support_user, full, django_assert_max_num_queries
+):
+    client.force_login(support_user)
+    url = reverse("admin:orgs_enrollmentcode_changelist")
+    client.get(url)  # warm the session and permission caches alike
+    with django_assert_max_num_queries(20) as few:
+        _body(client.get(url))
+    EnrollmentCodeFactory.create_batch(10, contract=full)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        _body(client.get(url))
+
+
+def test_search_with_control_characters_finds_nothing_and_never_fails(client, support_user, code):
+    client.force_login(support_user)
+    for url in (
+        reverse("admin:orgs_enrollmentcode_changelist"),
+        reverse("admin:orgs_coderedemption_changelist"),
+        reverse("admin:orgs_contract_changelist"),
+    ):
+        body = _body(client.get(url, {"q": "https://x.example/enrollmentcode/%00"}))
+        assert CODE not in body.split('id="result_list"', 1)[-1]
+        _body(client.get(url, {"q": "Spr\x00ing"}))
+
+
+def _state_cell(body, code_text):
+    row = body.split(f">{code_text}</a>", 1)[1].split("</tr>", 1)[0]
+    return row.rsplit('<td class="field-state">', 1)[1].split("</td>", 1)[0]

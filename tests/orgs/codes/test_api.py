@@ -5,6 +5,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from orgs.codes.repairs import SEATS_LIMIT_MAX
 from orgs.models import Contract
 from support_tools.models import SupportAction
 from tests.factories import UserFactory
@@ -110,3 +111,38 @@ def test_codes_are_in_the_api_schema(client, support_user):
     for route in (b"/api/v1/codes/diagnose", b"/api/v1/codes/sync-dates"):
         assert route in schema
     assert b"/api/v1/contracts/add-seats" in schema
+
+
+def test_api_add_seats_beyond_the_column_is_a_400(api, full, lead_user):
+    # Issue 11: a 500 from PostgreSQL's integer overflow.
+    api.force_authenticate(lead_user)
+    payload = {"contract": str(full.pk), "seats": 2**31, "reason": "Order 12"}
+    response = api.post("/api/v1/contracts/add-seats", payload, format="json")
+    assert response.status_code == 400 and response.json()["kind"] == "bad_input"
+    assert str(SEATS_LIMIT_MAX) in response.json()["error"]
+    assert Contract.objects.get().max_learners == 2
+
+
+def test_api_add_seats_with_an_invisible_reason_is_a_400(api, full, lead_user):
+    api.force_authenticate(lead_user)
+    payload = {"contract": str(full.pk), "seats": 1, "reason": "\u200b\u200b"}
+    response = api.post("/api/v1/contracts/add-seats", payload, format="json")
+    assert response.status_code == 400 and response.json()["kind"] == "bad_input"
+    assert Contract.objects.get().max_learners == 2
+
+
+@pytest.mark.parametrize("contract", ["²", "99999999999999999999"])
+def test_api_sync_dates_with_an_id_that_is_no_id(api, code, support_user, contract):
+    # Issue 11: "²" passed isdigit() and int() failed with a 500.
+    api.force_authenticate(support_user)
+    response = api.post("/api/v1/codes/sync-dates", {"contract": contract}, format="json")
+    assert response.status_code in (400, 404) and set(response.json()) == {"error", "kind"}
+
+
+def test_api_diagnose_a_link_ending_in_an_encoded_nul(api, code, viewer_user):
+    api.force_authenticate(viewer_user)
+    link = "https://learn.example.com/enrollmentcode/%00"
+    response = api.get("/api/v1/codes/diagnose", {"code": link})
+    assert response.status_code == 200
+    assert [p["code"] for p in response.json()["problems"]] == ["malformed_code"]
+    assert response.json()["code"] == "\\x00"

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError
 from django.db import connection
 
-from orgs.codes import AT_INVALID
-from orgs.codes.repairs import REASON_REQUIRED
+from orgs.codes import AT_INVALID, CONTRACT_NOT_FOUND
+from orgs.codes.repairs import REASON_REQUIRED, SEATS_ABOVE_LIMIT, SEATS_LIMIT_MAX
 from orgs.models import Contract
 from support_tools.models import SupportAction
 from tests.factories import UserFactory
@@ -90,6 +90,23 @@ def test_add_seats_command_refuses_a_blank_reason(full):
     with pytest.raises(CommandError) as caught:
         run_command("add_contract_seats", str(full.pk), "--seats", "3", "--reason", " ")
     assert str(caught.value) == REASON_REQUIRED
+
+
+def test_add_seats_command_refuses_seats_beyond_the_column(full):
+    # Issue 11: --seats 2147483648 ended in a traceback on PostgreSQL.
+    args = ["add_contract_seats", str(full.pk), "--seats", "2147483648", "--reason", "x", "--json"]
+    with pytest.raises(CommandError) as caught:
+        run_command(*args)
+    assert str(caught.value) == SEATS_ABOVE_LIMIT.format(
+        seats=2147483648, contract=full, after=2147483650, maximum=SEATS_LIMIT_MAX
+    )
+    assert Contract.objects.get().max_learners == 2
+
+
+def test_sync_command_with_an_id_that_only_looks_like_one(code):
+    with pytest.raises(CommandError) as caught:
+        run_command("sync_code_dates", "--contract", "²", "--json")
+    assert str(caught.value) == CONTRACT_NOT_FOUND.format(identifier="²")
 
 
 @pytest.mark.django_db(transaction=True)

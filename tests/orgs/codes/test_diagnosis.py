@@ -313,6 +313,30 @@ def test_a_link_to_a_malformed_code_reports_the_code_part(db, system_actor):
     assert codes(result) == {"malformed_code"} and result.code == "not-a-code"
 
 
+@pytest.mark.parametrize(
+    ("pasted", "shown"),
+    [
+        ("https://learn.example.com/enrollmentcode/%00", "\\x00"),  # issue 11
+        (CODE + "\x00", CODE + "\\x00"),
+        ("\ud800" + CODE, "\\ud800" + CODE),
+    ],
+)
+def test_control_characters_are_a_malformed_code_and_stay_out_of_the_database(
+    code, system_actor, pasted, shown
+):
+    result = diagnose_code(code_text=pasted, actor=system_actor)
+    assert codes(result) == {"malformed_code"} and result.code == shown
+    assert "\x00" not in result.as_dict()["input"]
+    row = SupportAction.objects.get()  # the audit row could be stored
+    assert row.outcome == "problems" and row.result["code"] == shown
+    assert row.inputs["code"] == result.as_dict()["input"]
+
+
+def test_invisible_characters_around_a_pasted_code_are_ignored(code, system_actor):
+    result = diagnose_code(code_text=f"\u200b{CODE}\ufeff", actor=system_actor)
+    assert result.ok and result.code == CODE
+
+
 @pytest.mark.parametrize("empty", ["", "   ", '""', "https://learn.example.com/"])
 def test_empty_input_is_refused(db, system_actor, empty):
     with pytest.raises(SupportError) as caught:

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from orgs.codes.repairs import SEATS_ABOVE_LIMIT, SEATS_LIMIT_MAX
 from orgs.models import Contract
 from support_tools.models import SupportAction
 from tests.factories import UserFactory
@@ -133,3 +134,24 @@ def test_add_seats_page_needs_a_reason(client, lead_user, full):
         client.get(reverse("support:add-contract-seats", kwargs={"contract_id": 999})).status_code
         == 404
     )
+
+
+def test_add_seats_page_beyond_the_column_says_so(client, lead_user, full):
+    # Issue 11: a 500 from PostgreSQL's integer overflow.
+    client.force_login(lead_user)
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    form = {"seats": "2147483648", "reason": "Order 77", "expected_max_learners": "2"}
+    body = _body(client.post(url, {**form, "apply": "1"}))
+    message = SEATS_ABOVE_LIMIT.format(
+        seats=2147483648, contract=full, after=2147483650, maximum=SEATS_LIMIT_MAX
+    )
+    assert message in body
+    assert Contract.objects.get().max_learners == 2
+
+
+def test_add_seats_page_refuses_an_invisible_reason(client, lead_user, full):
+    client.force_login(lead_user)
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    body = _body(client.post(url, {"seats": "1", "reason": "\u200b", "apply": "1"}))
+    assert "Give a reason for adding seats" in body
+    assert Contract.objects.get().max_learners == 2
