@@ -13,20 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from orgs.codes import (
-    normalise_code,
-)
-from orgs.codes.selectors import code_state, codes_with_state
+from orgs.codes import code_state, codes_with_state, normalise_code
 from orgs.models import CodeRedemption, Contract, EnrollmentCode
 from support_tools.errors import SupportError
 
 CODES_SHOWN = 50
 
 
-def _count_of(queryset: QuerySet, link: str) -> Coalesce:
+def _count_of(queryset: QuerySet, link: str, outer: str = "pk") -> Coalesce:
     """A correlated COUNT, computed for the shown rows only (no GROUP BY over the table)."""
     counted = (
-        queryset.filter(**{link: OuterRef("pk")})
+        queryset.filter(**{link: OuterRef(outer)})
         .order_by()
         .values(link)
         .annotate(n=Count("pk"))
@@ -139,7 +136,13 @@ class EnrollmentCodeAdmin(_ExactCodeSearch):
         return (
             super()
             .get_queryset(request)
-            .annotate(redemptions_total=_count_of(CodeRedemption.objects, "code"))
+            .annotate(
+                redemptions_total=_count_of(CodeRedemption.objects, "code"),
+                # The state says "contract full": the seats of each row's contract, in the query.
+                contract_seats_used=_count_of(
+                    Contract.learners.through.objects, "contract", outer="contract"
+                ),
+            )
         )
 
     @admin.display(description="redemptions", ordering="redemptions_total")
@@ -148,7 +151,12 @@ class EnrollmentCodeAdmin(_ExactCodeSearch):
 
     @admin.display(description="state")
     def state(self, obj: EnrollmentCode) -> str:
-        return code_state(obj, redemptions=obj.redemptions_total, at=timezone.now())
+        return code_state(
+            obj,
+            redemptions=obj.redemptions_total,
+            seats_used=obj.contract_seats_used,
+            at=timezone.now(),
+        )
 
     @admin.display(description="redemptions")
     def redemption_list(self, obj: EnrollmentCode) -> Any:

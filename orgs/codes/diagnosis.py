@@ -9,14 +9,22 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.selectors import resolve_user
-from orgs.codes.normalise import NormalisedCode, normalise_code, parse_at
+from orgs.codes.normalise import NormalisedCode, escape_controls, normalise_code, parse_at
+from orgs.codes.selectors import (
+    CONTRACT_ENDED,
+    CONTRACT_FULL,
+    CONTRACT_NOT_STARTED,
+    contract_blockers,
+    find_code,
+    seats_used_of,
+)
 from orgs.codes.suggestions import suggest_codes
 from orgs.models import CodeRedemption, Contract, EnrollmentCode
 from support_tools.actors import Actor
-from support_tools.audit import support_action
+from support_tools.audit import ident, support_action
 from support_tools.models import SupportAction
 from support_tools.permissions import ActionSpec
-from support_tools.results import Problem, error, is_ok, warning
+from support_tools.results import Diagnosis, Problem, error, format_when, warning
 
 FIX_SYNC_DATES = "sync_code_dates"
 FIX_ADD_SEATS = "add_contract_seats"
@@ -48,7 +56,7 @@ MSG = {
 
 
 @dataclass(frozen=True)
-class CodeDiagnosis:
+class CodeDiagnosis(Diagnosis):
     input: str
     code: str
     at: dt.datetime
@@ -58,14 +66,8 @@ class CodeDiagnosis:
     found: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return is_ok(self.problems)
-
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
-            "problems": [p.as_dict() for p in self.problems],
             "code": self.code,
             "input": self.input,
             "found": self.found,
@@ -86,21 +88,16 @@ def diagnose_code(
     """Every reason `code_text` (a code or a redemption link, as pasted) cannot be redeemed
     at `at` (default: now), by `user` when given."""
     inputs = {
-        "code": code_text,
-        "user": user if user is None or isinstance(user, str) else user.get_username(),
+        # As pasted, but for the control characters the database cannot keep (NUL).
+        "code": escape_controls(code_text) if code_text else code_text,
+        "user": ident(user),
         "at": at.isoformat() if isinstance(at, dt.datetime) else at,
     }
     with support_action(DIAGNOSE_CODE, actor=actor, inputs=inputs) as trail:
         when = parse_at(at) or timezone.now()
-        user_obj = resolve_user(user) if isinstance(user, str) else user
+        user_obj = resolve_user(user) if user is not None else None
         normalised = normalise_code(code_text)
-        code = (
-            EnrollmentCode.objects.select_related("contract__organization")
-            .filter(code=normalised.text)
-            .first()
-            if normalised.well_formed
-            else None
-        )
+        code = find_code(normalised)
         trail.about(user_obj, target=code)
         if code is None:
             result = _not_found(code_text, normalised, when, user_obj)
@@ -124,7 +121,7 @@ def _not_found(raw: str, normalised: NormalisedCode, when: dt.datetime, user: An
         shown = raw.strip() if len(raw.strip()) <= 80 else raw.strip()[:77] + "..."
         problem = error("malformed_code", MSG["malformed_code"].format(input=shown) + tail)
     return CodeDiagnosis(
-        input=raw,
+        input=escape_controls(raw),
         code=normalised.text,
         at=when,
         user=_username(user),
@@ -136,7 +133,7 @@ def _not_found(raw: str, normalised: NormalisedCode, when: dt.datetime, user: An
 def _diagnose_found(raw: str, code: EnrollmentCode, when: dt.datetime, user: Any) -> CodeDiagnosis:
     contract = code.contract
     org = contract.organization
-    seats_used = contract.learners.count()
+    used_seats = seats_used_of(contract)
     redemptions = code.redemptions.select_related("user")
     redemption_count = redemptions.count()
     latest = list(redemptions.order_by("-redeemed_on", "-pk")[:5]) if redemption_count else []
@@ -147,12 +144,8 @@ def _diagnose_found(raw: str, code: EnrollmentCode, when: dt.datetime, user: Any
     problems = [
         *_window_problems(code, contract, when),
         *_use_problems(code, latest, by_user, user),
-        *_contract_problems(contract, when, seats_used),
+        *_contract_problems(contract, when, used_seats),
     ]
-    if not org.active:
-        problems.append(
-            error("organization_inactive", MSG["organization_inactive"].format(org=org))
-        )
     if not _same_window(code, contract):
         problems.append(
             warning(
@@ -180,11 +173,11 @@ def _diagnose_found(raw: str, code: EnrollmentCode, when: dt.datetime, user: Any
             "end": _iso(contract.end),
         },
         "organization": {"short_name": org.short_name, "name": org.name, "active": org.active},
-        "seats_used": seats_used,
+        "seats_used": used_seats,
         "seats_total": contract.max_learners or None,
     }
     return CodeDiagnosis(
-        input=raw,
+        input=escape_controls(raw),
         code=code.code,
         at=when,
         user=_username(user),
@@ -206,10 +199,10 @@ def _window_problems(code: EnrollmentCode, contract: Contract, when: dt.datetime
         else ""
     )
     if code.activation_date and when < code.activation_date:
-        text = MSG["code_not_yet_active"].format(when=_day(code.activation_date))
+        text = MSG["code_not_yet_active"].format(when=format_when(code.activation_date))
         problems.append(error("code_not_yet_active", text + hint, fix))
     if code.expiration_date and when >= code.expiration_date:
-        text = MSG["code_expired"].format(when=_day(code.expiration_date))
+        text = MSG["code_expired"].format(when=format_when(code.expiration_date))
         problems.append(error("code_expired", text + hint, fix))
     return problems
 
@@ -224,37 +217,27 @@ def _use_problems(
             if len(latest) == 1
             else code.redemptions.select_related("user").order_by("redeemed_on", "pk").first()
         )
-        text = MSG["code_used"].format(who=_who(first.user), when=_day(first.redeemed_on))
+        text = MSG["code_used"].format(who=_who(first.user), when=format_when(first.redeemed_on))
         if user is not None and first.user_id == user.pk:
             text += MSG["used_by_this_user"]
         return [error("code_used", text)]
     if kind == EnrollmentCode.RedemptionType.ONE_TIME_PER_USER and by_user is not None:
         text = MSG["already_redeemed_by_user"].format(
-            who=_who(by_user.user), when=_day(by_user.redeemed_on)
+            who=_who(by_user.user), when=format_when(by_user.redeemed_on)
         )
         return [error("already_redeemed_by_user", text)]
     return []
 
 
-def _contract_problems(contract: Contract, when: dt.datetime, seats_used: int) -> list[Problem]:
+def _contract_problems(contract: Contract, when: dt.datetime, used_seats: int) -> list[Problem]:
+    facts = {"contract": contract, "org": contract.organization}
+    facts |= {"used": used_seats, "total": contract.max_learners}
+    moments = {CONTRACT_NOT_STARTED: contract.start, CONTRACT_ENDED: contract.end}
     problems = []
-    # The flag can switch a contract off inside its dates; it never extends it beyond them,
-    # so the dates are checked whatever the flag says.
-    if not contract.active:
-        problems.append(
-            error("contract_inactive", MSG["contract_inactive"].format(contract=contract))
-        )
-    if contract.start and when < contract.start:
-        text = MSG["contract_not_started"].format(contract=contract, when=_day(contract.start))
-        problems.append(error("contract_not_started", text))
-    if contract.end and when >= contract.end:
-        text = MSG["contract_ended"].format(contract=contract, when=_day(contract.end))
-        problems.append(error("contract_ended", text))
-    if contract.max_learners and seats_used >= contract.max_learners:
-        text = MSG["contract_full"].format(
-            contract=contract, used=seats_used, total=contract.max_learners
-        )
-        problems.append(error("contract_full", text, FIX_ADD_SEATS))
+    for blocker in contract_blockers(contract, at=when, seats_used=used_seats):
+        moment = moments.get(blocker)
+        text = MSG[blocker].format(**facts, when=format_when(moment) if moment else "")
+        problems.append(error(blocker, text, FIX_ADD_SEATS if blocker == CONTRACT_FULL else None))
     return problems
 
 
@@ -267,11 +250,9 @@ def _inside(start: dt.datetime | None, end: dt.datetime | None, when: dt.datetim
 
 
 def _window(start: dt.datetime | None, end: dt.datetime | None) -> str:
-    return f"{_day(start) if start else 'no start date'} to {_day(end) if end else 'no end date'}"
-
-
-def _day(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    since = format_when(start) if start else "no start date"
+    until = format_when(end) if end else "no end date"
+    return f"{since} to {until}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

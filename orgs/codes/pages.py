@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -19,11 +18,13 @@ from orgs.codes import (
     SYNC_CODE_DATES,
     add_contract_seats,
     diagnose_code,
+    resolve_contract,
+    seats_used_of,
     sync_code_dates,
 )
-from orgs.models import Contract
 from support_tools.actors import Actor
 from support_tools.doors.pages import ActionPage, DiagnosisPage
+from support_tools.errors import SupportError
 
 # --- The playbook's pages ----------------------------------------------------------------------
 
@@ -126,12 +127,13 @@ class AddContractSeatsPage(ActionPage):
     form_class = AddContractSeatsForm
 
     def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
-        contract = get_object_or_404(
-            Contract.objects.select_related("organization"), pk=url_kwargs["contract_id"]
-        )
+        try:
+            contract = resolve_contract(url_kwargs["contract_id"])
+        except SupportError as exc:
+            raise Http404(exc.message) from None
         limit = contract.max_learners or "unlimited"
         self.intro = (
-            f"{contract}: {contract.learners.count()} of {limit} seats used. Raising the limit "
+            f"{contract}: {seats_used_of(contract)} of {limit} seats used. Raising the limit "
             "is a commercial decision: it needs the support leads' permission and a reason."
         )
         # The limit seen now: applying the same form twice then adds the seats once.

@@ -6,14 +6,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
 
-from orgs.codes.selectors import identify, resolve_code, resolve_contract
+from orgs.codes.normalise import escape_controls, has_visible_text
+from orgs.codes.selectors import resolve_code, resolve_contract, seats_used_of
 from orgs.models import Contract, EnrollmentCode
 from support_tools.actors import Actor
-from support_tools.audit import support_action
+from support_tools.audit import ident, support_action
 from support_tools.errors import ErrorKind, SupportError
 from support_tools.permissions import ActionSpec
+from support_tools.results import Repair
 
 SYNC_TARGET_REQUIRED = "Give either one enrollment code or one contract, not both nor neither."
 SEATS_INVALID = "The number of seats to add must be a whole number above zero, not {seats!r}."
@@ -28,6 +31,16 @@ SEATS_CHANGED_MEANWHILE = (
     "The contract {contract} now allows {current} learners, not the {expected} you saw; "
     "check the contract again before adding seats."
 )
+SEATS_ABOVE_LIMIT = (
+    "Adding {seats} seats to {contract} would raise its limit to {after} learners; a contract "
+    "allows at most {maximum}."
+)
+
+# The largest limit `max_learners` holds: PostgreSQL's integer (PositiveIntegerField). The
+# same bound on every database, though SQLite would store more.
+SEATS_LIMIT_MAX = BaseDatabaseOperations.integer_field_ranges[
+    Contract._meta.get_field("max_learners").get_internal_type()
+][1]
 
 SYNC_CODE_DATES = ActionSpec(
     "sync_code_dates", preview="orgs.view_enrollmentcode", apply=("run_sync_code_dates",)
@@ -53,7 +66,7 @@ class CodeWindowChange:
 
 
 @dataclass(frozen=True)
-class SyncCodeDatesResult:
+class SyncCodeDatesResult(Repair):
     dry_run: bool
     contract_id: int
     contract: str
@@ -66,10 +79,8 @@ class SyncCodeDatesResult:
     def changed(self) -> bool:
         return bool(self.updated)
 
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "changed": self.changed,
-            "dry_run": self.dry_run,
             "contract": {"id": self.contract_id, "name": self.contract},
             "activation_date": _iso(self.start),
             "expiration_date": _iso(self.end),
@@ -80,7 +91,7 @@ class SyncCodeDatesResult:
 
 
 @dataclass(frozen=True)
-class AddContractSeatsResult:
+class AddContractSeatsResult(Repair):
     dry_run: bool
     contract_id: int
     contract: str
@@ -94,10 +105,8 @@ class AddContractSeatsResult:
     def changed(self) -> bool:
         return self.max_learners_after != self.max_learners_before
 
-    def as_dict(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         return {
-            "changed": self.changed,
-            "dry_run": self.dry_run,
             "contract": {"id": self.contract_id, "name": self.contract},
             "seats_added": self.seats_added,
             "max_learners_before": self.max_learners_before,
@@ -116,10 +125,7 @@ def sync_code_dates(
 ) -> SyncCodeDatesResult:
     """Set the activation and expiration dates of one code, or of every code of a contract,
     to the contract's start and end. Codes already aligned are left alone."""
-    inputs = {
-        "code": identify(code) if code is not None else None,
-        "contract": identify(contract) if contract is not None else None,
-    }
+    inputs = {"code": _named(code), "contract": _named(contract)}
     with support_action(SYNC_CODE_DATES, actor=actor, inputs=inputs, dry_run=dry_run) as trail:
         if (code is None) == (contract is None) or (code == "" or contract == ""):
             raise SupportError(SYNC_TARGET_REQUIRED)
@@ -127,31 +133,29 @@ def sync_code_dates(
             code_obj = resolve_code(code)
             trail.about(target=code_obj)
             codes = EnrollmentCode.objects.filter(pk=code_obj.pk)
-            contract_id = code_obj.contract_id
+            contract_obj = _locked_contract(code_obj.contract_id)
         else:
-            contract_obj = resolve_contract(contract)
+            contract_obj = _locked_contract(resolve_contract(contract).pk)
             trail.about(target=contract_obj)
             codes = EnrollmentCode.objects.filter(contract=contract_obj)
-            contract_id = contract_obj.pk
-        # The contract's dates are read under its lock, so they cannot move while codes follow.
-        locked = Contract.objects.select_for_update().select_related("organization")
-        contract_obj = locked.get(pk=contract_id)
         start, end = contract_obj.start, contract_obj.end
+        wanted = {"activation_date": start, "expiration_date": end}
         aligned = Q(activation_date=start) if start else Q(activation_date__isnull=True)
         aligned &= Q(expiration_date=end) if end else Q(expiration_date__isnull=True)
-        stale = codes.exclude(aligned).select_for_update().order_by("pk")
+        stale = codes.exclude(aligned)
+        # One UPDATE for every stale code, not a save per code (trail.update): a contract
+        # may have thousands. The audit row still gets each field's before and after.
         updated = []
-        for pk, text, before_start, before_end in stale.values_list(
-            "pk", "code", "activation_date", "expiration_date"
-        ):
-            label = f"{EnrollmentCode._meta.label}#{pk}"
-            if before_start != start:
-                trail.changed(label, "activation_date", before_start, start)
-            if before_end != end:
-                trail.changed(label, "expiration_date", before_end, end)
-            updated.append(CodeWindowChange(text, before_start, before_end))
+        for row in stale.select_for_update().order_by("pk").values("pk", "code", *wanted):
+            label = f"{EnrollmentCode._meta.label}#{row['pk']}"
+            for name, value in wanted.items():
+                if row[name] != value:
+                    trail.changed(label, name, row[name], value)
+            updated.append(
+                CodeWindowChange(row["code"], row["activation_date"], row["expiration_date"])
+            )
         if updated:
-            codes.exclude(aligned).update(activation_date=start, expiration_date=end)
+            stale.update(**wanted)
         result = SyncCodeDatesResult(
             dry_run=dry_run,
             contract_id=contract_obj.pk,
@@ -181,7 +185,7 @@ def add_contract_seats(
     a limit already at expected + seats means the seats were added; another value is refused.
     """
     inputs = {
-        "contract": identify(contract),
+        "contract": _named(contract),
         "seats": seats,
         "reason": reason,
         "expected_max_learners": expected_max_learners,
@@ -190,10 +194,9 @@ def add_contract_seats(
         if isinstance(seats, bool) or not isinstance(seats, int) or seats <= 0:
             raise SupportError(SEATS_INVALID.format(seats=seats))
         reason = (reason or "").strip()
-        if not reason:
+        if not has_visible_text(reason):  # a zero-width space is no reason
             raise SupportError(REASON_REQUIRED)
-        found = resolve_contract(contract)
-        obj = Contract.objects.select_for_update().select_related("organization").get(pk=found.pk)
+        obj = _locked_contract(resolve_contract(contract).pk)
         trail.about(target=obj)
         before = obj.max_learners
         if not before:
@@ -208,10 +211,13 @@ def add_contract_seats(
                     kind=ErrorKind.CONFLICT,
                 )
             after = before  # this very addition was already made
-        if after != before:
-            obj.max_learners = after
-            obj.save(update_fields=["max_learners"])
-            trail.changed(obj, "max_learners", before, after)
+        if after > SEATS_LIMIT_MAX:
+            raise SupportError(
+                SEATS_ABOVE_LIMIT.format(
+                    seats=seats, contract=obj, after=after, maximum=SEATS_LIMIT_MAX
+                )
+            )
+        trail.update(obj, {"max_learners": after})
         result = AddContractSeatsResult(
             dry_run=dry_run,
             contract_id=obj.pk,
@@ -219,11 +225,23 @@ def add_contract_seats(
             seats_added=after - before,
             max_learners_before=before,
             max_learners_after=after,
-            seats_used=obj.learners.count(),
+            seats_used=seats_used_of(obj),
             reason=reason,
         )
         trail.result = result.as_dict()
     return result
+
+
+def _locked_contract(pk: int) -> Contract:
+    # Read under its row lock: its dates or limit cannot move while a repair follows them.
+    return Contract.objects.select_for_update().select_related("organization").get(pk=pk)
+
+
+def _named(value: Any) -> Any:
+    """How the audit inputs name a code or contract: `ident`, without the control characters
+    the database cannot keep."""
+    named = ident(value)
+    return escape_controls(named) if isinstance(named, str) else named
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -7,8 +7,10 @@ from orgs.codes import add_contract_seats, diagnose_code, sync_code_dates
 from orgs.codes.repairs import (
     CONTRACT_UNLIMITED,
     REASON_REQUIRED,
+    SEATS_ABOVE_LIMIT,
     SEATS_CHANGED_MEANWHILE,
     SEATS_INVALID,
+    SEATS_LIMIT_MAX,
     SYNC_TARGET_REQUIRED,
 )
 from orgs.codes.selectors import CODE_NOT_FOUND, CONTRACT_NAME_AMBIGUOUS, CONTRACT_NOT_FOUND
@@ -17,11 +19,9 @@ from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
 from tests.factories import ContractFactory, EnrollmentCodeFactory, OrganizationFactory
-from tests.orgs.code_factories import DAY, fill, valid_code
+from tests.orgs.codes.factories import CODE, DAY, fill, valid_code
 
 pytestmark = pytest.mark.django_db
-
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
 
 
 @pytest.fixture
@@ -133,6 +133,33 @@ def test_sync_unknown_code_or_contract(contract, system_actor):
     assert SupportAction.objects.filter(outcome="failed").count() == 5
 
 
+@pytest.mark.parametrize("pasted", ["https://x.example/enrollmentcode/%00", CODE + "\x00"])
+def test_sync_a_code_with_control_characters_is_not_found(contract, system_actor, pasted):
+    EnrollmentCodeFactory(contract=contract, code=CODE, expiration_date=None)
+    with pytest.raises(SupportError) as caught:
+        sync_code_dates(code=pasted, actor=system_actor)
+    assert caught.value.kind == ErrorKind.NOT_FOUND
+    assert "\x00" not in caught.value.message
+    assert SupportAction.objects.get().outcome == "failed"
+    assert EnrollmentCode.objects.get().expiration_date is None
+
+
+def test_sync_a_contract_id_that_only_looks_like_one(contract, system_actor):
+    with pytest.raises(SupportError) as caught:
+        sync_code_dates(contract="²", actor=system_actor)
+    assert caught.value.message == CONTRACT_NOT_FOUND.format(identifier="²")
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_sync_costs_the_same_queries_for_any_number_of_codes(
+    contract, system_actor, count, django_assert_max_num_queries
+):
+    EnrollmentCodeFactory.create_batch(count, contract=contract, expiration_date=None)
+    with django_assert_max_num_queries(12):
+        result = sync_code_dates(contract=contract, actor=system_actor)
+    assert result.as_dict()["codes_updated"] == count
+
+
 def test_ambiguous_contract_name(contract, system_actor):
     twin = ContractFactory(organization=contract.organization, name="spring")
     with pytest.raises(SupportError) as caught:
@@ -231,13 +258,67 @@ def test_add_seats_dry_run(full, system_actor):
     assert row.dry_run and row.inputs["reason"] == "r"
 
 
-@pytest.mark.parametrize("reason", ["", "   ", None])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "",
+        "   ",
+        None,
+        # Issue 11: invisible text passed the check.
+        "\u200b",
+        "\u200b\u200c\u200d\u2060",
+        "\ufeff",
+        " \u00a0\u3000 ",
+        "\u3164",
+        "\u2800",
+        "\u00ad",
+        "\u202e",
+        "\n\t",
+    ],
+)
 def test_add_seats_needs_a_reason(full, system_actor, reason):
     with pytest.raises(SupportError) as caught:
         add_contract_seats(contract=full, seats=2, reason=reason, actor=system_actor)
     assert caught.value.message == REASON_REQUIRED
     assert Contract.objects.get().max_learners == 3
     assert SupportAction.objects.get().outcome == "failed"
+
+
+def test_add_seats_keeps_a_reason_with_invisible_characters_around_words(full, system_actor):
+    result = add_contract_seats(
+        contract=full, seats=1, reason="\u200bOrder 7\u200b", actor=system_actor
+    )
+    assert result.changed and result.reason == "\u200bOrder 7\u200b"
+
+
+@pytest.mark.parametrize(
+    ("limit", "seats"),
+    [
+        (3, 2**31),  # issue 11: --seats 2147483648 overflowed PostgreSQL's integer
+        (3, SEATS_LIMIT_MAX - 2),
+        (SEATS_LIMIT_MAX - 5, 6),
+        (3, 10**30),
+    ],
+)
+def test_add_seats_refuses_a_limit_the_column_cannot_hold(contract, system_actor, limit, seats):
+    contract.max_learners = limit
+    contract.save()
+    with pytest.raises(SupportError) as caught:
+        add_contract_seats(contract=contract, seats=seats, reason="r", actor=system_actor)
+    assert caught.value.kind == ErrorKind.BAD_INPUT
+    assert caught.value.message == SEATS_ABOVE_LIMIT.format(
+        seats=seats, contract=contract, after=limit + seats, maximum=SEATS_LIMIT_MAX
+    )
+    assert Contract.objects.get().max_learners == limit
+    assert SupportAction.objects.get().outcome == "failed"
+
+
+def test_add_seats_up_to_the_largest_limit(contract, system_actor):
+    assert SEATS_LIMIT_MAX == 2**31 - 1  # PositiveIntegerField: PostgreSQL's integer
+    contract.max_learners = SEATS_LIMIT_MAX - 5
+    contract.save()
+    add_contract_seats(contract=contract, seats=5, reason="r", actor=system_actor)
+    assert Contract.objects.get().max_learners == SEATS_LIMIT_MAX
 
 
 @pytest.mark.parametrize("seats", [0, -1, True, "3", 1.5])

@@ -10,8 +10,8 @@ from orgs.codes import damerau_distance, diagnose_code, suggest_codes
 from orgs.codes.suggestions import candidate_lookups
 from orgs.models import EnrollmentCode
 from tests.factories import ContractFactory, EnrollmentCodeFactory
+from tests.orgs.codes.factories import CODE
 
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
 DIGITS = CODE.replace("-", "")
 HEX = "0123456789abcdef"
 
@@ -181,3 +181,10 @@ def test_one_query_through_the_indexes(django_assert_num_queries):
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
         assert "orgs_code_segment_" in plan and "SCAN orgs_enrollmentcode" not in plan
+
+
+def test_enrollment_code_rows_created_by_the_orm_get_their_segments(db):
+    code = EnrollmentCodeFactory(code=CODE)
+    code = EnrollmentCode.objects.get(pk=code.pk)
+    segments = [getattr(code, f"segment_{n}") for n in range(1, 6)]
+    assert segments == ["3f2b8c", "4e1d7a", "4b9e8c2", "15a6f0", "e9d7b13"]

@@ -1,83 +1,20 @@
-"""The enrollment-code admin: model admins, the diagnosis page and the fix pages."""
+"""The enrollment-code admin pages: the diagnosis page and the fix pages."""
 
 import pytest
 from django.urls import reverse
 
+from orgs.codes.repairs import SEATS_ABOVE_LIMIT, SEATS_LIMIT_MAX
 from orgs.models import Contract
 from support_tools.models import SupportAction
-from tests.factories import EnrollmentCodeFactory, UserFactory
-from tests.orgs.code_factories import DAY, fill, redeem, valid_code
+from tests.factories import UserFactory
+from tests.orgs.codes.factories import CODE, DAY
 
 pytestmark = pytest.mark.django_db
-
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
-
-
-@pytest.fixture
-def code():
-    return valid_code(CODE)
-
-
-@pytest.fixture
-def full(code):
-    contract = code.contract
-    contract.max_learners = 2
-    contract.save()
-    fill(contract, 2)
-    return contract
 
 
 def _body(response):
     assert response.status_code == 200
     return response.content.decode()
-
-
-# --- model admins ------------------------------------------------------------------------------
-
-
-def test_code_changelist_links_to_the_diagnosis_and_finds_a_pasted_link(client, support_user, code):
-    other = EnrollmentCodeFactory()
-    client.force_login(support_user)
-    url = reverse("admin:orgs_enrollmentcode_changelist")
-    body = _body(client.get(url))
-    assert reverse("support:diagnose-code") in body and "Diagnose enrollment code" in body
-    found = _body(client.get(url, {"q": f"https://x.example/enrollmentcode/{CODE.upper()}/"}))
-    assert CODE in found and other.code not in found
-    by_contract = _body(client.get(url, {"q": "Spring"}))
-    assert CODE in by_contract and other.code not in by_contract
-
-
-def test_code_change_page_offers_the_diagnosis_of_this_code(client, support_user, code):
-    redeem(code, UserFactory(username="bob", email="bob@example.com"))
-    client.force_login(support_user)
-    body = _body(client.get(reverse("admin:orgs_enrollmentcode_change", args=[code.pk])))
-    assert f"{reverse('support:diagnose-code')}?code={CODE}" in body
-    assert "bob (bob@example.com)" in body
-
-
-def test_contract_page_shows_seats_and_codes_with_their_state(client, support_user, full, code):
-    expired = EnrollmentCodeFactory(contract=full, expiration_date=full.start + DAY)
-    used = EnrollmentCodeFactory(contract=full)
-    redeem(used)
-    client.force_login(support_user)
-    listing = _body(client.get(reverse("admin:orgs_contract_changelist")))
-    assert "2 / 2" in listing
-    body = _body(client.get(reverse("admin:orgs_contract_change", args=[full.pk])))
-    assert "2 / 2" in body and 'id="contract-codes"' not in body  # attributes in single quotes
-    assert "id='contract-codes'" in body
-    for item, state in ((code, "valid"), (expired, "expired"), (used, "used")):
-        row = body.split(f"<code>{item.code}</code>", 1)[1].split("</tr>", 1)[0]
-        assert f"<td class='code-state'>{state}</td>" in row
-    assert reverse("support:add-contract-seats", kwargs={"contract_id": full.pk}) in body
-    assert "All 3 codes of this contract" in body
-
-
-def test_redemption_changelist_searches_by_code(client, support_user, code):
-    redeem(code, UserFactory(username="bob"))
-    redeem(EnrollmentCodeFactory(), UserFactory(username="eve"))
-    client.force_login(support_user)
-    body = _body(client.get(reverse("admin:orgs_coderedemption_changelist"), {"q": CODE}))
-    assert "bob" in body and "eve" not in body
 
 
 # --- the diagnosis page ------------------------------------------------------------------------
@@ -197,3 +134,24 @@ def test_add_seats_page_needs_a_reason(client, lead_user, full):
         client.get(reverse("support:add-contract-seats", kwargs={"contract_id": 999})).status_code
         == 404
     )
+
+
+def test_add_seats_page_beyond_the_column_says_so(client, lead_user, full):
+    # Issue 11: a 500 from PostgreSQL's integer overflow.
+    client.force_login(lead_user)
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    form = {"seats": "2147483648", "reason": "Order 77", "expected_max_learners": "2"}
+    body = _body(client.post(url, {**form, "apply": "1"}))
+    message = SEATS_ABOVE_LIMIT.format(
+        seats=2147483648, contract=full, after=2147483650, maximum=SEATS_LIMIT_MAX
+    )
+    assert message in body
+    assert Contract.objects.get().max_learners == 2
+
+
+def test_add_seats_page_refuses_an_invisible_reason(client, lead_user, full):
+    client.force_login(lead_user)
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    body = _body(client.post(url, {"seats": "1", "reason": "\u200b", "apply": "1"}))
+    assert "Give a reason for adding seats" in body
+    assert Contract.objects.get().max_learners == 2

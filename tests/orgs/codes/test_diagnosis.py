@@ -12,11 +12,9 @@ from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
 from tests.factories import UserFactory
-from tests.orgs.code_factories import DAY, fill, redeem, valid_code
+from tests.orgs.codes.factories import CODE, DAY, fill, redeem, valid_code
 
 pytestmark = pytest.mark.django_db
-
-CODE = "3f2b8c4e-1d7a-4b9e-8c21-5a6f0e9d7b13"
 
 
 def codes(result):
@@ -25,11 +23,6 @@ def codes(result):
 
 def problem(result, code):
     return next(p for p in result.problems if p.code == code)
-
-
-@pytest.fixture
-def code():
-    return valid_code(CODE)
 
 
 def test_a_good_code_passes_and_says_what_support_needs(code, system_actor):
@@ -318,6 +311,30 @@ def test_a_link_to_a_malformed_code_reports_the_code_part(db, system_actor):
         code_text="https://learn.example.com/enrollmentcode/not-a-code/?a=b", actor=system_actor
     )
     assert codes(result) == {"malformed_code"} and result.code == "not-a-code"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "shown"),
+    [
+        ("https://learn.example.com/enrollmentcode/%00", "\\x00"),  # issue 11
+        (CODE + "\x00", CODE + "\\x00"),
+        ("\ud800" + CODE, "\\ud800" + CODE),
+    ],
+)
+def test_control_characters_are_a_malformed_code_and_stay_out_of_the_database(
+    code, system_actor, pasted, shown
+):
+    result = diagnose_code(code_text=pasted, actor=system_actor)
+    assert codes(result) == {"malformed_code"} and result.code == shown
+    assert "\x00" not in result.as_dict()["input"]
+    row = SupportAction.objects.get()  # the audit row could be stored
+    assert row.outcome == "problems" and row.result["code"] == shown
+    assert row.inputs["code"] == result.as_dict()["input"]
+
+
+def test_invisible_characters_around_a_pasted_code_are_ignored(code, system_actor):
+    result = diagnose_code(code_text=f"\u200b{CODE}\ufeff", actor=system_actor)
+    assert result.ok and result.code == CODE
 
 
 @pytest.mark.parametrize("empty", ["", "   ", '""', "https://learn.example.com/"])
