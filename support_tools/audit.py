@@ -39,7 +39,20 @@ log = logging.getLogger(__name__)
 UNEXPECTED_ERROR = "An unexpected error stopped {action}; nothing was changed. ({detail})"
 
 
+def storable(text: str) -> str:
+    """Text every database can keep in a JSON column: NUL and lone surrogates escaped."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def jsonable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
     if isinstance(value, models.Model):
         return {"model": value._meta.label, "pk": value.pk, "repr": str(value)}
     if isinstance(value, dt.datetime | dt.date):
@@ -47,7 +60,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {storable(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
     return value
@@ -161,13 +174,13 @@ class AuditTrail:
             subject_user=self.subject_user if getattr(self.subject_user, "pk", None) else None,
             target_type=target._meta.label if target is not None else "",
             target_id=str(target.pk) if target is not None and target.pk else "",
-            target_label=str(target)[:300] if target is not None else "",
+            target_label=storable(str(target))[:300] if target is not None else "",
             inputs=jsonable(self.inputs),
             dry_run=self.dry_run,
             outcome=outcome,
-            changes=self.changes,
+            changes=jsonable(self.changes),
             result=jsonable(self.result),
-            error=error,
+            error=storable(error),
         )
 
 

@@ -120,3 +120,14 @@ def test_support_groups_hold_view_and_action_permissions():
     assert "run_add_contract_seats" not in support and actions <= leads
     assert {"view_user", "view_organization", "view_supportaction", "view_amcaccount"} <= support
     assert not any(c.startswith(("add_", "change_", "delete_")) for c in support)
+
+
+def test_text_the_database_cannot_keep_is_escaped_in_the_audit_row(system_actor):
+    with (
+        pytest.raises(SupportError),
+        support_action(DEMO, actor=system_actor, inputs={"code": "ab\x00cd", "user": "caf\udce9"}),
+    ):
+        raise SupportError("No code ab\x00cd exists.")
+    row = SupportAction.objects.get()
+    assert row.inputs == {"code": "ab\\x00cd", "user": "caf\\udce9"}
+    assert row.error == "No code ab\\x00cd exists."
