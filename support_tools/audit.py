@@ -30,7 +30,7 @@ from django.db import models, transaction
 
 from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
-from support_tools.models import SupportAction
+from support_tools.models import SupportAction, SupportActionLearner
 from support_tools.permissions import ActionSpec
 from support_tools.secrets import mask_token
 
@@ -131,6 +131,7 @@ class AuditTrail:
     outcome: str | None = None
     subject_user: Any = None
     target: models.Model | None = None
+    learners: list[tuple[Any, str, str]] = field(default_factory=list)
 
     def about(self, user: Any = None, *, target: models.Model | None = None) -> None:
         if user is not None:
@@ -160,6 +161,11 @@ class AuditTrail:
     def deleted(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
         self.changes.append({"object": _label(obj), "deleted": jsonable(fields or {})})
 
+    def touched(self, user: Any = None, *, key: str = "", outcome: str) -> None:
+        """A learner a bulk run touched (their own row in the trail is the run's): found by
+        `SupportAction.objects.about(user)` and by their key."""
+        self.learners.append((getattr(user, "pk", user), storable(key)[:255], outcome))
+
     def note(self, text: str) -> None:
         """A change outside the database (another system), recorded as it happened."""
         self.changes.append({"external": text})
@@ -182,6 +188,16 @@ class AuditTrail:
             result=jsonable(self.result),
             error=storable(error),
         )
+
+
+def _save_learners(row: SupportAction, learners: list[tuple[Any, str, str]]) -> None:
+    SupportActionLearner.objects.bulk_create(
+        [
+            SupportActionLearner(action=row, user_id=user_id, key=key, outcome=outcome)
+            for user_id, key, outcome in learners
+        ],
+        batch_size=2000,
+    )
 
 
 def _label(obj: models.Model | str) -> str:
@@ -221,7 +237,9 @@ def support_action(
             outcome = trail.outcome or (
                 SupportAction.Outcome.CHANGED if trail.changes else SupportAction.Outcome.UNCHANGED
             )
-            trail._row(outcome).save()
+            row = trail._row(outcome)
+            row.save()
+            _save_learners(row, trail.learners)
     except SupportError as exc:
         _record_failure(trail, exc.message)
         raise

@@ -23,7 +23,7 @@ from support_tools import audit_chain
 from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.errors import ErrorKind, SupportError
-from support_tools.models import SupportAction
+from support_tools.models import SupportAction, SupportActionLearner
 from support_tools.permissions import ActionSpec
 
 RETIRED = "[retired]"
@@ -94,6 +94,11 @@ def retire_learner_audit(
         identifiers = names | keys
         rewritten = _retire_rows(_candidates(identifiers), identifiers)
         trail.changes.extend(rewritten)
+        # The index of learners touched by bulk runs keeps their keys: those go too.
+        learner_rows = SupportActionLearner.objects.filter(key__in=keys)
+        if user is not None:
+            learner_rows = learner_rows | SupportActionLearner.objects.filter(user=user)
+        learner_rows.exclude(key="").update(key=RETIRED)
         result = RetirementResult(
             dry_run=dry_run, rows=len(rewritten), identifiers=len(identifiers)
         )

@@ -46,6 +46,16 @@ class SupportActionQuerySet(models.QuerySet):
     def bulk_update(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         raise AppendOnlyError(APPEND_ONLY.format(operation="bulk_update()"))
 
+    def about(self, user) -> models.QuerySet:  # noqa: ANN001
+        """Every action that changed, or was run about, `user`, newest first: bulk runs (a
+        link sheet, a sweep) included, once per run."""
+        runs = SupportActionLearner.objects.filter(user=user).values("action_id")
+        return (
+            self.filter(models.Q(subject_user=user) | models.Q(pk__in=runs))
+            .select_related("subject_user")
+            .order_by("-created_at", "-id")
+        )
+
 
 class SupportAction(models.Model):
     """One row per support action run, from any door, written in the action's transaction.
@@ -151,3 +161,26 @@ class SupportAction(models.Model):
                 setattr(self, field.attname, audit_chain.as_stored(value))
             elif value is not None and not isinstance(field, models.DateTimeField):
                 setattr(self, field.attname, field.to_python(value))
+
+
+class SupportActionLearner(models.Model):
+    """A learner a bulk run touched, with their outcome in it: what lets each learner (and
+    search by username, email or external key) find the run. Written with the run's row."""
+
+    action = models.ForeignKey(SupportAction, on_delete=models.PROTECT, related_name="learners")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_action_runs",
+    )
+    # The learner's identifier in the input (an external user key), when it has one.
+    key = models.CharField(max_length=255, blank=True, db_index=True)
+    outcome = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "action"])]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.key}: {self.outcome}"

@@ -131,3 +131,22 @@ def test_text_the_database_cannot_keep_is_escaped_in_the_audit_row(system_actor)
     row = SupportAction.objects.get()
     assert row.inputs == {"code": "ab\\x00cd", "user": "caf\\udce9"}
     assert row.error == "No code ab\\x00cd exists."
+
+
+def test_about_finds_the_subject_and_every_learner_a_bulk_run_touched(system_actor):
+    from tests.factories import UserFactory
+
+    ann, bob, cid = UserFactory(), UserFactory(), UserFactory()
+    with support_action(DEMO, actor=system_actor, inputs={}) as trail:
+        trail.about(ann)
+    with support_action(DEMO, actor=system_actor, inputs={}) as trail:
+        trail.touched(bob, key="UNI-1", outcome="linked")
+        trail.touched(ann, key="UNI-2", outcome="unlinked")
+    single, bulk = SupportAction.objects.order_by("id")
+    assert list(SupportAction.objects.about(ann)) == [bulk, single]
+    assert list(SupportAction.objects.about(bob)) == [bulk]
+    assert not SupportAction.objects.about(cid).exists()
+    assert sorted(bulk.learners.values_list("key", "outcome")) == [
+        ("UNI-1", "linked"),
+        ("UNI-2", "unlinked"),
+    ]
