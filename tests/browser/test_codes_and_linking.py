@@ -1,4 +1,5 @@
 import datetime as dt
+import random
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from enrollments.models import (
 )
 from orgs.models import EnrollmentCode
 from tests.factories import ContractFactory, EnrollmentCodeFactory, UserFactory
+from tests.typos import make_typo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +26,7 @@ def test_support_finds_a_mistyped_code_and_aligns_its_dates(support_user, login,
         activation_date=now - dt.timedelta(days=40),
         expiration_date=now - dt.timedelta(days=1),
     )
-    typo = code.code[:9] + code.code[10] + code.code[9] + code.code[11:]  # a swap
+    typo = make_typo(code.code, "swap", random.Random(code.code))
 
     login("support-sam")
     page.click("text=Diagnose enrollment code")
