@@ -6,6 +6,18 @@ export SUPPORT_TOOLS_INSECURE_DEV=1
 export AMC_OAUTH_CLIENT_ID=${AMC_OAUTH_CLIENT_ID:-amc-demo-client}
 BIN=.venv/bin
 
+mkdir -p var
+# What a new shell needs to reach this demo: manage.py reads it (README's examples).
+write_env() {
+  {
+    echo "# Written by scripts/demo.sh: the demo's settings, read by manage.py. Delete to forget."
+    echo "SUPPORT_TOOLS_INSECURE_DEV=1"
+    echo "AMC_OAUTH_CLIENT_ID=$AMC_OAUTH_CLIENT_ID"
+    env | grep -E '^(KEYCLOAK_(SERVER_URL|REALM|CLIENT_ID|CLIENT_SECRET)|REDIS_URL|CELERY_BROKER_URL)=' || true
+  } > var/demo.env
+}
+write_env
+
 $BIN/python manage.py migrate -v0
 $BIN/python manage.py seed_demo
 
@@ -13,6 +25,7 @@ if [ -x scripts/keycloak.sh ]; then
   if kc_env=$(scripts/keycloak.sh start --demo); then
     eval "$kc_env"
     trap 'scripts/keycloak.sh stop' EXIT
+    write_env
     $BIN/python manage.py seed_demo --keycloak || true
   else
     echo "Keycloak could not start (see above): the membership checks will say that Keycloak is not configured." >&2
