@@ -1,25 +1,24 @@
-"""diagnose_org_membership and repair_org_membership against the real Keycloak."""
+"""repair_org_membership: the fixes, where Keycloak plays no part and against the real one."""
 
 from __future__ import annotations
 
 import datetime as dt
-from importlib import import_module
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from orgs.keycloak import KEYCLOAK_FORBIDDEN
+from orgs.keycloak import KEYCLOAK_FORBIDDEN, KEYCLOAK_NOT_CONFIGURED
 from orgs.membership import (
     FIX_PERMISSION_DENIED,
     REPAIR_KEYCLOAK_DOWN,
+    UNKNOWN_FIX,
     diagnose_org_membership,
+    parse_fixes,
     repair_org_membership,
 )
-from orgs.models import Organization, UserOrganizationMapping
+from orgs.models import UserOrganizationMapping
 from support_tools.actors import Actor
 from support_tools.errors import ErrorKind, SupportError
 from support_tools.models import SupportAction
@@ -29,127 +28,89 @@ from tests.factories import (
     UserFactory,
     UserOrganizationMappingFactory,
 )
+from tests.orgs.membership.world import (
+    Learner,
+    codes,
+    django_session_for,
+    local_org,
+    problem,
+    statuses,
+)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.keycloak]
-
-
-def codes(result) -> list[str]:
-    return [p.code for p in result.problems]
-
-
-def problem(result, code):
-    return next(p for p in result.problems if p.code == code)
-
-
-def statuses(result) -> dict[str, str]:
-    return {o.fix: o.status for o in result.outcomes}
+pytestmark = pytest.mark.django_db
 
 
-def local_org(kc_org, **kwargs) -> Organization:
-    return OrganizationFactory(
-        name=kc_org.name,
-        short_name=kc_org.alias,
-        sso_organization_id=kc_org.id,
-        email_domains=[kc_org.domain],
-        **kwargs,
+# -- where Keycloak plays no part, or is not configured ----------------------------------------
+
+
+def test_inactive_membership_is_reported_and_reactivated(no_keycloak, org, ann, system_actor):
+    mapping = UserOrganizationMappingFactory(user=ann, organization=org, is_active=False)
+
+    result = diagnose_org_membership(user=ann, organization=org, actor=system_actor)
+    assert codes(result) == ["local_membership_missing"]
+    assert "inactive" in result.problems[0].message
+
+    repair = repair_org_membership(user=ann, organization=org, actor=system_actor)
+
+    mapping.refresh_from_db()
+    assert mapping.is_active and not mapping.keep_until_seen  # not controlled: nothing to keep
+    assert {o.fix: o.status for o in repair.outcomes}["create_local_membership"] == "done"
+
+
+def test_controlled_organization_without_keycloak_settings(no_keycloak, ann, system_actor):
+    org = OrganizationFactory(
+        sso_organization_id="00000000-0000-4000-8000-0000000000aa", email_domains=["local.edu"]
     )
 
+    result = diagnose_org_membership(user=ann, organization=org, actor=system_actor)
 
-class Learner:
-    def __init__(self, kc, kc_org, *, password=False, member=False, domain=None, in_kc=True):
-        self.email = f"{kc._next('learner')}@{domain or kc_org.domain}"
-        self.user = UserFactory(username=self.email.split("@")[0], email=self.email.upper())
-        self.kc_user = kc.user(self.email, password=password) if in_kc else None
-        if member:
-            kc.add_member(kc_org, self.kc_user)
-
-
-@pytest.fixture
-def healthy(kc):
-    """A learner who is where they should be: nothing to report."""
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, member=True)
-    UserOrganizationMappingFactory(user=learner.user, organization=org)
-    contract = ContractFactory(organization=org, membership_type="managed")
-    contract.learners.add(learner.user)
-    return kc_org, org, learner
-
-
-def test_healthy_learner_has_no_problem(healthy, system_actor):
-    kc_org, org, learner = healthy
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert result.ok and codes(result) == []
-    data = result.as_dict()
-    assert data["keycloak"]["member"] is True
-    assert data["keycloak"]["organization"]["id"] == kc_org.id
-    row = SupportAction.objects.get(action="diagnose_org_membership")
-    assert row.outcome == "ok" and row.changes == []
-
-
-def test_every_problem_of_a_neglected_learner_is_found(kc, system_actor):
-    kc_org = kc.org(idp=True)
-    org = local_org(kc_org)
-    ContractFactory(organization=org, membership_type="auto", name="Auto")
-    ContractFactory(organization=org, membership_type="code", name="Codes")  # not ours to join
-    learner = Learner(kc, kc_org, password=True)
-
-    result = diagnose_org_membership(
-        user=learner.email.lower(), organization=org.short_name.upper(), actor=system_actor
-    )
-
-    assert codes(result) == [
-        "password_blocks_idp",
-        "keycloak_membership_missing",
-        "local_membership_missing",
-        "contract_membership_missing",
-    ]
-    assert problem(result, "password_blocks_idp").fix == "delete_password"
-    assert kc_org.idp in problem(result, "password_blocks_idp").message
-    missing = problem(result, "keycloak_membership_missing")
-    assert missing.fix is None and "next sign-in" in missing.message
-    assert "Auto" in problem(result, "contract_membership_missing").message
-    assert "Codes" not in problem(result, "contract_membership_missing").message
+    assert codes(result) == ["keycloak_not_configured", "local_membership_missing"]
+    assert "Keycloak is not configured here" in result.problems[0].message
     assert not result.ok
 
+    repair = repair_org_membership(user=ann, organization=org, actor=system_actor)
 
-def test_not_expected_member_is_a_warning_and_checks_go_on(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, domain="elsewhere.test")
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert codes(result)[:2] == ["not_expected_member", "keycloak_membership_missing"]
-    assert problem(result, "not_expected_member").severity == "warning"
-    assert "elsewhere.test" in problem(result, "not_expected_member").message
+    outcome = {o.fix: o for o in repair.outcomes}
+    assert outcome["add_keycloak_membership"].status == "skipped"
+    assert outcome["add_keycloak_membership"].message == "Keycloak is not configured here"
+    mapping = UserOrganizationMapping.objects.get(user=ann, organization=org)
+    assert mapping.keep_until_seen  # so the next login keeps it until Keycloak reports it
+    assert KEYCLOAK_NOT_CONFIGURED.startswith("Keycloak is not configured")
 
 
-def test_keycloak_domains_count_as_expected(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    org.email_domains = []
-    org.save()
-    learner = Learner(kc, kc_org, member=True)
+def test_second_local_repair_changes_nothing(no_keycloak, org, ann, system_actor):
+    ContractFactory(organization=org, membership_type="managed")
 
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
+    first = repair_org_membership(user=ann, organization=org, actor=system_actor)
+    second = repair_org_membership(user=ann, organization=org, actor=system_actor)
 
-    assert "not_expected_member" not in codes(result)
+    assert first.changed and not second.changed
+    assert ann.contracts.count() == 1
 
 
-def test_keycloak_user_missing(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, in_kc=False)
+def test_unknown_fix_is_bad_input(no_keycloak, org, ann, system_actor):
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(user=ann, organization=org, fixes=["reboot"], actor=system_actor)
 
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert "keycloak_user_missing" in codes(result)
-    assert learner.email.lower() in problem(result, "keycloak_user_missing").message
+    assert exc.value.kind == ErrorKind.BAD_INPUT
+    assert exc.value.message.startswith(UNKNOWN_FIX.split("{")[0])
+    assert parse_fixes(["end_sessions", "delete_password"]) == ["delete_password", "end_sessions"]
 
 
+def test_unknown_user_or_organization_is_not_found(no_keycloak, org, system_actor):
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(user="nobody@local.edu", organization=org, actor=system_actor)
+    assert exc.value.kind == ErrorKind.NOT_FOUND
+    UserFactory(username="ann")
+    with pytest.raises(SupportError) as exc:
+        repair_org_membership(user="ann", organization="nowhere", actor=system_actor)
+    assert exc.value.kind == ErrorKind.NOT_FOUND
+
+
+# -- against the real Keycloak ----------------------------------------------------------------
+
+
+@pytest.mark.keycloak
 def test_sso_id_not_found_suggests_the_one_matching_organization_and_repair_sets_it(
     kc, system_actor
 ):
@@ -179,18 +140,7 @@ def test_sso_id_not_found_suggests_the_one_matching_organization_and_repair_sets
     assert diagnose_org_membership(user=learner.user, organization=org, actor=system_actor).ok
 
 
-def test_sso_id_not_found_without_a_match_has_no_fix(kc, system_actor):
-    kc_org = kc.org()
-    org = OrganizationFactory(
-        sso_organization_id="00000000-0000-4000-8000-000000000002", email_domains=[kc_org.domain]
-    )
-    learner = Learner(kc, kc_org)
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert problem(result, "sso_id_not_found").fix is None
-
-
+@pytest.mark.keycloak
 def test_keep_until_seen_off(kc, system_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
@@ -210,6 +160,7 @@ def test_keep_until_seen_off(kc, system_actor):
     assert "keep_until_seen_off" not in codes(after)
 
 
+@pytest.mark.keycloak
 def test_repair_deletes_the_password_in_keycloak(kc, system_actor):
     kc_org = kc.org(idp=True)
     org = local_org(kc_org)
@@ -225,6 +176,7 @@ def test_repair_deletes_the_password_in_keycloak(kc, system_actor):
     assert any("deleted the password" in c.get("external", "") for c in row.changes)
 
 
+@pytest.mark.keycloak
 def test_repair_adds_the_keycloak_membership_and_a_kept_local_one(kc, system_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
@@ -240,6 +192,7 @@ def test_repair_adds_the_keycloak_membership_and_a_kept_local_one(kc, system_act
     assert result.keycloak_calls and kc_org.id in result.keycloak_calls[0]
 
 
+@pytest.mark.keycloak
 def test_no_keycloak_membership_is_added_when_the_organization_has_an_identity_provider(
     kc, system_actor
 ):
@@ -257,6 +210,7 @@ def test_no_keycloak_membership_is_added_when_the_organization_has_an_identity_p
     assert result.changed is False
 
 
+@pytest.mark.keycloak
 def test_repair_adds_missing_contract_memberships_but_not_to_a_full_contract(kc, system_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
@@ -281,20 +235,14 @@ def test_repair_adds_missing_contract_memberships_but_not_to_a_full_contract(kc,
     assert list(learner.user.contracts.all()) == [open_one]
 
 
-def _django_session_for(user) -> str:
-    store = import_module(django_settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store.create()
-    return store.session_key
-
-
+@pytest.mark.keycloak
 def test_repair_ends_keycloak_and_local_sessions_and_asks_for_a_new_login(kc, system_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
     learner = Learner(kc, kc_org, password=True)
     kc.sign_in(learner.kc_user)
-    other_session = _django_session_for(UserFactory())
-    _django_session_for(learner.user)
+    other_session = django_session_for(UserFactory())
+    django_session_for(learner.user)
     assert kc.session_count(learner.kc_user) == 1
 
     result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
@@ -312,6 +260,7 @@ def test_repair_ends_keycloak_and_local_sessions_and_asks_for_a_new_login(kc, sy
     assert codes(again) == []
 
 
+@pytest.mark.keycloak
 def test_second_repair_changes_nothing(kc, system_actor):
     kc_org = kc.org(idp=True)
     org = local_org(kc_org)
@@ -334,6 +283,7 @@ def test_second_repair_changes_nothing(kc, system_actor):
     assert outcomes == ["unchanged", "changed"]
 
 
+@pytest.mark.keycloak
 def test_dry_run_calls_no_keycloak_write_and_changes_nothing(kc, system_actor):
     kc_org = kc.org(idp=True)
     org = local_org(kc_org)
@@ -367,6 +317,7 @@ def test_dry_run_calls_no_keycloak_write_and_changes_nothing(kc, system_actor):
     assert "relogin_required" not in codes(after)
 
 
+@pytest.mark.keycloak
 def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, settings, system_actor):
     # A service account that may add members (manage-realm) but not end sessions (manage-users).
     settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(
@@ -411,6 +362,7 @@ def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, setti
     assert "relogin_required" in codes(after)
 
 
+@pytest.mark.keycloak
 def test_keycloak_unreachable(kc, settings, closed_port, system_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
@@ -433,31 +385,10 @@ def test_keycloak_unreachable(kc, settings, closed_port, system_actor):
     assert row.outcome == "failed" and row.changes == []
 
 
-def test_keycloak_refusing_the_client_credentials(kc, settings, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org)
-    settings.KEYCLOAK_CLIENT_SECRET = "not-the-secret"
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert "refused the credentials" in problem(result, "keycloak_unreachable").message
-
-
-def test_keycloak_refusing_a_service_account_without_the_roles(kc, settings, system_actor):
-    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(["view-users"])
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org)
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert "lacks a realm-management role" in problem(result, "keycloak_unreachable").message
-
-
 # -- permissions ---------------------------------------------------------------------------
 
 
+@pytest.mark.keycloak
 def test_viewer_may_diagnose_but_not_repair(kc, viewer_user):
     kc_org = kc.org()
     org = local_org(kc_org)
@@ -471,6 +402,7 @@ def test_viewer_may_diagnose_but_not_repair(kc, viewer_user):
     assert SupportAction.objects.filter(action="repair_org_membership", outcome="failed").exists()
 
 
+@pytest.mark.keycloak
 def test_local_repairer_skips_keycloak_fixes_and_is_refused_them_by_name(kc, viewer_user):
     viewer_user.user_permissions.add(Permission.objects.get(codename="run_repair_org_membership"))
     kc_org = kc.org()
@@ -498,6 +430,7 @@ def test_local_repairer_skips_keycloak_fixes_and_is_refused_them_by_name(kc, vie
     )
 
 
+@pytest.mark.keycloak
 def test_support_group_may_run_keycloak_fixes(kc, support_actor):
     kc_org = kc.org()
     org = local_org(kc_org)
