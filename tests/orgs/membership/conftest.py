@@ -23,3 +23,18 @@ def ann(db):
     from tests.factories import UserFactory
 
     return UserFactory(username="ann", email="ann@LOCAL.edu")
+
+
+@pytest.fixture
+def stopped_part_way(kc, settings):
+    """A learner whose whole repair Keycloak stops part-way: the service account may add members
+    (manage-realm) but not end sessions (manage-users). Returns (kc_org, org, learner)."""
+    from tests.orgs.membership.world import Learner, local_org
+
+    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(
+        ["view-users", "manage-realm"]
+    )
+    kc_org = kc.org()
+    learner = Learner(kc, kc_org, password=True)
+    kc.sign_in(learner.kc_user)
+    return kc_org, local_org(kc_org), learner

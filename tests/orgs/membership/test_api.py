@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from orgs.membership import REPAIR_STOPPED
 from orgs.models import UserOrganizationMapping
 from support_tools.models import SupportAction
 from tests.factories import ContractFactory, OrganizationFactory, UserFactory
@@ -82,3 +83,40 @@ def test_api_keycloak_down_is_503(settings, ann, support_user, closed_port):
 
     assert response.status_code == 503 and "did not answer" in response.json()["error"]
     assert not UserOrganizationMapping.objects.exists()
+
+
+def test_api_gives_a_viewer_the_dry_run(org, ann, viewer_user):
+    response = api(viewer_user).post(
+        reverse("api-repair-org-membership"),
+        {"user": "ann", "org": "local", "dry_run": True},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["dry_run"] is True and body["changed"] is True
+    create = next(r for r in body["results"] if r["fix"] == "create_local_membership")
+    assert create["status"] == "would_do"
+    assert create["message"].endswith("applying it needs the permission run_repair_org_membership")
+    assert not UserOrganizationMapping.objects.exists()
+
+
+@pytest.mark.keycloak
+def test_api_answers_503_when_keycloak_stops_the_repair_part_way(stopped_part_way, support_user):
+    kc_org, org, learner = stopped_part_way
+
+    response = api(support_user).post(
+        reverse("api-repair-org-membership"),
+        {"user": learner.email, "org": org.short_name},
+        format="json",
+    )
+
+    assert response.status_code == 503
+    body = response.json()
+    assert set(body) == {"error", "kind"} and body["kind"] == "unavailable"
+    assert body["error"].startswith(REPAIR_STOPPED.split("{")[0] + "end_sessions")
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.door == "api" and row.outcome == "failed" and row.error == body["error"]
+    assert [c["external"] for c in row.changes] == row.result["keycloak_calls"]
+    assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]
+    assert not UserOrganizationMapping.objects.filter(user=learner.user).exists()

@@ -6,9 +6,9 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
 
-from orgs.management.commands.repair_org_membership import FIXES_FAILED
+from orgs.membership import REPAIR_STOPPED
 from orgs.models import UserOrganizationMapping
 from support_tools.models import SupportAction
 from tests.factories import ContractFactory, OrganizationFactory, UserFactory
@@ -98,23 +98,25 @@ def test_command_errors_are_one_line(org):
 
 
 @pytest.mark.keycloak
-def test_repair_command_exits_1_after_printing_a_partial_failure(kc, settings, capsys):
-    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(
-        ["view-users", "manage-realm"]
-    )
-    kc_org = kc.org()
-    org = OrganizationFactory(
-        short_name=kc_org.alias, sso_organization_id=kc_org.id, email_domains=[kc_org.domain]
-    )
-    email = f"partial.{kc.tag}@{kc_org.domain}"
-    UserFactory(username=f"partial-{kc.tag}", email=email)
-    kc.sign_in(kc.user(email, password=True))
+@pytest.mark.django_db(transaction=True)  # run_from_argv closes the database connections
+def test_repair_command_exits_1_with_one_line_when_keycloak_stops_it_part_way(
+    stopped_part_way, capsys
+):
+    kc_org, org, learner = stopped_part_way
+    command = load_command_class("orgs", "repair_org_membership")
 
     with pytest.raises(SystemExit) as exit_:
-        call_command("repair_org_membership", "--user", email, "--org", org.short_name, "--json")
+        command.run_from_argv(
+            ["manage.py", "repair_org_membership", "--user", learner.email, "--org", org.short_name]
+            + ["--json"]
+        )
 
     assert exit_.value.code == 1
     captured = capsys.readouterr()
-    out = json.loads(captured.out)
-    assert out["failed_fixes"] == ["end_sessions"] and len(out["keycloak_calls"]) == 1
-    assert captured.err.strip() == FIXES_FAILED.format(fixes="end_sessions")
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("CommandError: " + REPAIR_STOPPED.split("{")[0] + "end_sessions")
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.door == "command" and row.outcome == "failed"
+    assert row.result["failed_fixes"] == ["end_sessions"] and len(row.result["keycloak_calls"]) == 1
+    assert [c["external"] for c in row.changes] == row.result["keycloak_calls"]

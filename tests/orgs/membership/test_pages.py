@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from orgs.membership import REPAIR_STOPPED
 from orgs.models import UserOrganizationMapping
 from support_tools.models import SupportAction
 from tests.factories import (
@@ -62,7 +63,7 @@ def test_fix_button_previews_then_applies_on_confirmation(org, ann, client, supp
     assert row.actor == support_user and row.door == "admin"
 
 
-def test_viewer_sees_the_checklist_but_cannot_apply(org, ann, client, viewer_user):
+def test_viewer_sees_the_membership_dry_run_and_no_apply_button(org, ann, client, viewer_user):
     client.force_login(viewer_user)
     url = reverse("support:repair-org-membership", kwargs={"user_id": ann.pk})
     assert (
@@ -71,9 +72,25 @@ def test_viewer_sees_the_checklist_but_cannot_apply(org, ann, client, viewer_use
         ).status_code
         == 200
     )
+
     preview = client.get(url, {"org": "local"})
-    assert preview.status_code == 200 and 'id="apply-button"' not in preview.content.decode()
+
+    body = preview.content.decode()
+    assert preview.status_code == 200 and 'id="apply-button"' not in body
+    assert "Dry run: nothing has been written yet" in body and 'class="status-would_do"' in body
+    assert "applying it needs the permission run_repair_org_membership" in body
+    assert "You do not have the permission to run" not in body
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.dry_run and row.actor == viewer_user and row.outcome == "changed"
+    assert not UserOrganizationMapping.objects.exists()
+
+
+def test_viewers_post_of_apply_is_refused(org, ann, client, viewer_user):
+    client.force_login(viewer_user)
+    url = reverse("support:repair-org-membership", kwargs={"user_id": ann.pk})
+
     assert client.post(url, {"org": "local", "apply": "1"}).status_code == 403
+
     assert not UserOrganizationMapping.objects.exists()
 
 
@@ -111,3 +128,20 @@ def test_unknown_user_id_is_an_error_message(org, client, support_user):
     client.force_login(support_user)
     url = reverse("support:diagnose-org-membership", kwargs={"user_id": 999999})
     assert "No user has the id 999999." in client.get(url, {"org": "local"}).content.decode()
+
+
+@pytest.mark.keycloak
+def test_a_repair_keycloak_stops_part_way_is_an_error_message(
+    stopped_part_way, client, support_user
+):
+    kc_org, org, learner = stopped_part_way
+    client.force_login(support_user)
+    url = reverse("support:repair-org-membership", kwargs={"user_id": learner.user.pk})
+
+    page = client.post(url, {"org": org.short_name, "apply": "1"}).content.decode()
+
+    assert REPAIR_STOPPED.split("{")[0] + "end_sessions" in page
+    assert "Nothing needed changing." not in page and "Done: changes applied." not in page
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.door == "admin" and row.outcome == "failed"
+    assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]

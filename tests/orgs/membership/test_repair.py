@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import threading
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.sessions.models import Session
-from django.utils import timezone
+from django.db import connection
 
-from orgs.keycloak import KEYCLOAK_FORBIDDEN, KEYCLOAK_NOT_CONFIGURED
+from orgs.keycloak import KEYCLOAK_FORBIDDEN, Credential, KeycloakGateway
 from orgs.membership import (
     FIX_PERMISSION_DENIED,
     REPAIR_KEYCLOAK_DOWN,
+    REPAIR_STOPPED,
     UNKNOWN_FIX,
+    MembershipRepairFailed,
     diagnose_org_membership,
     parse_fixes,
     repair_org_membership,
 )
+from orgs.membership.fixes import WHY
+from orgs.membership.names import PERM_KEYCLOAK, PERM_LOCAL, Fix
+from orgs.membership.repair import NOTHING_DONE, plan_fixes
 from orgs.models import UserOrganizationMapping
 from support_tools.actors import Actor
-from support_tools.errors import ErrorKind, SupportError
+from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.models import SupportAction
 from tests.factories import (
     ContractFactory,
-    OrganizationFactory,
     UserFactory,
     UserOrganizationMappingFactory,
 )
 from tests.orgs.membership.world import (
     Learner,
+    a_state,
     codes,
-    django_session_for,
     local_org,
+    outcome,
     problem,
     statuses,
 )
@@ -40,42 +45,55 @@ from tests.orgs.membership.world import (
 pytestmark = pytest.mark.django_db
 
 
-# -- where Keycloak plays no part, or is not configured ----------------------------------------
+# -- phase 1, the plan: it writes nothing ----------------------------------------------------------
 
 
-def test_inactive_membership_is_reported_and_reactivated(no_keycloak, org, ann, system_actor):
-    mapping = UserOrganizationMappingFactory(user=ann, organization=org, is_active=False)
-
-    result = diagnose_org_membership(user=ann, organization=org, actor=system_actor)
-    assert codes(result) == ["local_membership_missing"]
-    assert "inactive" in result.problems[0].message
-
-    repair = repair_org_membership(user=ann, organization=org, actor=system_actor)
-
-    mapping.refresh_from_db()
-    assert mapping.is_active and not mapping.keep_until_seen  # not controlled: nothing to keep
-    assert {o.fix: o.status for o in repair.outcomes}["create_local_membership"] == "done"
-
-
-def test_controlled_organization_without_keycloak_settings(no_keycloak, ann, system_actor):
-    org = OrganizationFactory(
-        sso_organization_id="00000000-0000-4000-8000-0000000000aa", email_domains=["local.edu"]
+def test_planning_reads_nothing_and_gives_the_same_plan_twice(django_assert_num_queries):
+    state = a_state(
+        identity_providers=("acme-idp",),
+        passwords=(Credential(id="pw", type="password"),),
+        kc_member=False,
+        mapping=None,
     )
+    actor = Actor.system("tests")
 
-    result = diagnose_org_membership(user=ann, organization=org, actor=system_actor)
+    with django_assert_num_queries(0):
+        first = plan_fixes(state, list(Fix), actor, dry_run=False)
+        second = plan_fixes(state, list(Fix), actor, dry_run=False)
 
-    assert codes(result) == ["keycloak_not_configured", "local_membership_missing"]
-    assert "Keycloak is not configured here" in result.problems[0].message
-    assert not result.ok
+    assert first == second
+    assert [item.step.fix for item in first if item.runs] == [
+        Fix.DELETE_PASSWORD,
+        Fix.END_SESSIONS,  # after the password's deletion, which needs a new sign-in
+        Fix.CREATE_LOCAL_MEMBERSHIP,
+    ]
+    assert {item.step.fix: item.skip for item in first if not item.runs} == {
+        Fix.ADD_KEYCLOAK_MEMBERSHIP: WHY["has_idp"].format(idps="acme-idp"),
+        Fix.CORRECT_SSO_ID: WHY["sso_found"],
+        Fix.KEEP_UNTIL_SEEN: WHY["no_mapping"],
+        Fix.ADD_CONTRACT_MEMBERSHIPS: WHY["contracts_ok"],
+    }
 
-    repair = repair_org_membership(user=ann, organization=org, actor=system_actor)
 
-    outcome = {o.fix: o for o in repair.outcomes}
-    assert outcome["add_keycloak_membership"].status == "skipped"
-    assert outcome["add_keycloak_membership"].message == "Keycloak is not configured here"
-    mapping = UserOrganizationMapping.objects.get(user=ann, organization=org)
-    assert mapping.keep_until_seen  # so the next login keeps it until Keycloak reports it
-    assert KEYCLOAK_NOT_CONFIGURED.startswith("Keycloak is not configured")
+def test_a_real_run_skips_what_the_actor_may_not_apply_and_a_dry_run_shows_it(viewer_user):
+    viewer_user.user_permissions.add(Permission.objects.get(codename=PERM_LOCAL))
+    # fetched again: the user object caches the permissions it has been asked about
+    actor = Actor.for_user(get_user_model().objects.get(pk=viewer_user.pk), door="admin")
+    state = a_state(kc_member=False, mapping=None)
+
+    real = {i.step.fix: i for i in plan_fixes(state, list(Fix), actor, dry_run=False)}
+    dry = {i.step.fix: i for i in plan_fixes(state, list(Fix), actor, dry_run=True)}
+
+    needs = WHY["permission"].format(perm=PERM_KEYCLOAK)
+    assert real[Fix.ADD_KEYCLOAK_MEMBERSHIP].skip == needs
+    assert real[Fix.END_SESSIONS].skip == needs
+    assert real[Fix.CREATE_LOCAL_MEMBERSHIP].runs and real[Fix.CREATE_LOCAL_MEMBERSHIP].permitted
+    item = dry[Fix.ADD_KEYCLOAK_MEMBERSHIP]
+    assert item.runs and not item.permitted  # shown, saying which permission applying needs
+    assert dry[Fix.END_SESSIONS].runs  # it follows the Keycloak change the dry run shows
+
+
+# -- where Keycloak plays no part, or is not configured ----------------------------------------
 
 
 def test_second_local_repair_changes_nothing(no_keycloak, org, ann, system_actor):
@@ -107,157 +125,51 @@ def test_unknown_user_or_organization_is_not_found(no_keycloak, org, system_acto
     assert exc.value.kind == ErrorKind.NOT_FOUND
 
 
+def test_a_viewer_previews_the_repair_but_may_not_apply_it(no_keycloak, org, ann, viewer_user):
+    ContractFactory(organization=org, membership_type="managed", name="Managed")
+    viewer = Actor.for_user(viewer_user, door="api")
+
+    preview = repair_org_membership(user=ann, organization=org, actor=viewer, dry_run=True)
+
+    assert preview.changed and preview.dry_run
+    assert statuses(preview) == {
+        "delete_password": "skipped",
+        "add_keycloak_membership": "skipped",
+        "end_sessions": "skipped",
+        "correct_sso_id": "skipped",
+        "create_local_membership": "would_do",
+        "keep_until_seen": "skipped",
+        "add_contract_memberships": "would_do",
+    }
+    assert outcome(preview, "add_contract_memberships").message == WHY["apply_needs"].format(
+        description="would add ann to the contracts Managed", perm="run_repair_org_membership"
+    )
+    with pytest.raises(SupportError) as refused:
+        repair_org_membership(user=ann, organization=org, actor=viewer)
+    assert refused.value.kind == ErrorKind.PERMISSION
+    assert refused.value.message == PERMISSION_DENIED.format(action="repair_org_membership")
+    rows = SupportAction.objects.filter(action="repair_org_membership").order_by("id")
+    assert list(rows.values_list("actor", "dry_run", "outcome", "error")) == [
+        (viewer_user.pk, True, "changed", ""),
+        (viewer_user.pk, False, "failed", refused.value.message),
+    ]
+    assert not UserOrganizationMapping.objects.exists() and not ann.contracts.exists()
+
+
+def test_a_dry_run_says_what_the_real_run_then_does(no_keycloak, org, ann, system_actor):
+    ContractFactory(organization=org, membership_type="auto", name="Auto")
+    UserOrganizationMappingFactory(user=ann, organization=org, is_active=False)
+
+    preview = repair_org_membership(user=ann, organization=org, actor=system_actor, dry_run=True)
+    real = repair_org_membership(user=ann, organization=org, actor=system_actor)
+
+    assert {f: s.replace("would_do", "done") for f, s in statuses(preview).items()} == statuses(
+        real
+    )
+    assert SupportAction.objects.filter(dry_run=True).get().changes == []
+
+
 # -- against the real Keycloak ----------------------------------------------------------------
-
-
-@pytest.mark.keycloak
-def test_sso_id_not_found_suggests_the_one_matching_organization_and_repair_sets_it(
-    kc, system_actor
-):
-    kc_org = kc.org()
-    org = OrganizationFactory(
-        name=kc_org.name,
-        short_name=kc_org.alias,
-        sso_organization_id="00000000-0000-4000-8000-000000000001",
-        email_domains=[kc_org.domain],
-    )
-    learner = Learner(kc, kc_org, member=True)
-    UserOrganizationMappingFactory(user=learner.user, organization=org)
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert codes(result) == ["sso_id_not_found"]
-    assert problem(result, "sso_id_not_found").fix == "correct_sso_id"
-    assert kc_org.id in problem(result, "sso_id_not_found").message
-
-    repair = repair_org_membership(
-        user=learner.user, organization=org, fixes=["correct_sso_id"], actor=system_actor
-    )
-
-    assert statuses(repair) == {"correct_sso_id": "done"}
-    org.refresh_from_db()
-    assert str(org.sso_organization_id) == kc_org.id
-    assert diagnose_org_membership(user=learner.user, organization=org, actor=system_actor).ok
-
-
-@pytest.mark.keycloak
-def test_keep_until_seen_off(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org)
-    mapping = UserOrganizationMappingFactory(user=learner.user, organization=org)
-
-    result = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-    assert problem(result, "keep_until_seen_off").fix == "keep_until_seen"
-
-    repair_org_membership(
-        user=learner.user, organization=org, fixes=["keep_until_seen"], actor=system_actor
-    )
-
-    mapping.refresh_from_db()
-    assert mapping.keep_until_seen is True
-    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-    assert "keep_until_seen_off" not in codes(after)
-
-
-@pytest.mark.keycloak
-def test_repair_deletes_the_password_in_keycloak(kc, system_actor):
-    kc_org = kc.org(idp=True)
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, password=True, member=True)
-    UserOrganizationMappingFactory(user=learner.user, organization=org)
-    assert kc.credential_types(learner.kc_user) == ["password"]
-
-    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert statuses(result)["delete_password"] == "done"
-    assert kc.credential_types(learner.kc_user) == []
-    row = SupportAction.objects.get(action="repair_org_membership")
-    assert any("deleted the password" in c.get("external", "") for c in row.changes)
-
-
-@pytest.mark.keycloak
-def test_repair_adds_the_keycloak_membership_and_a_kept_local_one(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org)
-
-    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert statuses(result)["add_keycloak_membership"] == "done"
-    assert statuses(result)["create_local_membership"] == "done"
-    assert kc.organization_ids_of(learner.kc_user) == {kc_org.id}
-    mapping = UserOrganizationMapping.objects.get(user=learner.user, organization=org)
-    assert mapping.is_active and mapping.keep_until_seen
-    assert result.keycloak_calls and kc_org.id in result.keycloak_calls[0]
-
-
-@pytest.mark.keycloak
-def test_no_keycloak_membership_is_added_when_the_organization_has_an_identity_provider(
-    kc, system_actor
-):
-    kc_org = kc.org(idp=True)
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org)
-
-    result = repair_org_membership(
-        user=learner.user, organization=org, fixes=["add_keycloak_membership"], actor=system_actor
-    )
-
-    assert statuses(result) == {"add_keycloak_membership": "skipped"}
-    assert "identity provider" in result.outcomes[0].message
-    assert kc.organization_ids_of(learner.kc_user) == set()
-    assert result.changed is False
-
-
-@pytest.mark.keycloak
-def test_repair_adds_missing_contract_memberships_but_not_to_a_full_contract(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, member=True)
-    UserOrganizationMappingFactory(user=learner.user, organization=org)
-    open_one = ContractFactory(organization=org, membership_type="managed", name="Open")
-    full = ContractFactory(organization=org, membership_type="auto", name="Full", max_learners=1)
-    full.learners.add(UserFactory())
-    ContractFactory(
-        organization=org,
-        membership_type="managed",
-        name="Ended",
-        end=timezone.now() - dt.timedelta(days=1),
-    )
-
-    result = repair_org_membership(
-        user=learner.user, organization=org, fixes=["add_contract_memberships"], actor=system_actor
-    )
-
-    assert statuses(result) == {"add_contract_memberships": "done"}
-    assert "not to the full Full" in result.outcomes[0].message
-    assert list(learner.user.contracts.all()) == [open_one]
-
-
-@pytest.mark.keycloak
-def test_repair_ends_keycloak_and_local_sessions_and_asks_for_a_new_login(kc, system_actor):
-    kc_org = kc.org()
-    org = local_org(kc_org)
-    learner = Learner(kc, kc_org, password=True)
-    kc.sign_in(learner.kc_user)
-    other_session = django_session_for(UserFactory())
-    django_session_for(learner.user)
-    assert kc.session_count(learner.kc_user) == 1
-
-    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
-
-    assert statuses(result)["end_sessions"] == "done"
-    assert kc.session_count(learner.kc_user) == 0
-    assert list(Session.objects.values_list("session_key", flat=True)) == [other_session]
-
-    after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-    assert codes(after) == ["relogin_required"]
-    assert after.ok  # a warning
-    learner.user.last_login = timezone.now()
-    learner.user.save()
-    again = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
-    assert codes(again) == []
 
 
 @pytest.mark.keycloak
@@ -329,8 +241,11 @@ def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, setti
     learner = Learner(kc, kc_org, password=True)
     kc.sign_in(learner.kc_user)
 
-    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+    with pytest.raises(MembershipRepairFailed) as stopped:
+        repair_org_membership(user=learner.user, organization=org, actor=system_actor)
 
+    result = stopped.value.result
+    assert stopped.value.kind == ErrorKind.UNAVAILABLE
     assert statuses(result) == {
         "delete_password": "skipped",  # no identity provider: the password blocks nothing
         "add_keycloak_membership": "done",
@@ -356,10 +271,107 @@ def test_keycloak_failure_part_way_leaves_the_local_database_unchanged(kc, setti
     row = SupportAction.objects.get(action="repair_org_membership")
     assert [c["external"] for c in row.changes] == list(result.keycloak_calls)
     assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]
-    assert row.outcome == "failed"
+    assert row.outcome == "failed" and row.error == stopped.value.message
+    assert row.result["failed_fixes"] == ["end_sessions"]
+    assert stopped.value.message.startswith(REPAIR_STOPPED.split("{")[0] + "end_sessions")
+    assert result.keycloak_calls[0].removeprefix("Keycloak: ") in stopped.value.message
     # Keycloak did change: the learner must sign in again for it to count.
     after = diagnose_org_membership(user=learner.user, organization=org, actor=system_actor)
     assert "relogin_required" in codes(after)
+
+
+@pytest.mark.keycloak
+def test_keycloak_failing_at_the_first_call_fails_the_repair(kc, settings, system_actor):
+    # Without manage-users the password cannot be deleted: the very first write fails.
+    settings.KEYCLOAK_CLIENT_ID, settings.KEYCLOAK_CLIENT_SECRET = kc.service_client(
+        ["view-users", "manage-realm"]
+    )
+    kc_org = kc.org(idp=True)
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org, password=True)
+
+    with pytest.raises(MembershipRepairFailed) as stopped:
+        repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert stopped.value.kind == ErrorKind.UNAVAILABLE
+    assert statuses(stopped.value.result)["delete_password"] == "failed"
+    assert stopped.value.result.keycloak_calls == ()
+    assert f"Done in Keycloak before it: {NOTHING_DONE}." in stopped.value.message
+    assert kc.credential_types(learner.kc_user) == ["password"]
+    assert not UserOrganizationMapping.objects.exists()
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert row.outcome == "failed" and row.changes == []
+    assert row.result["failed_fixes"] == ["delete_password"]
+
+
+@pytest.mark.keycloak
+def test_local_fixes_are_checked_again_under_the_lock(kc, system_actor, monkeypatch):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    learner = Learner(kc, kc_org)
+    real_add_member = KeycloakGateway.add_member
+
+    def add_member_while_another_repair_runs(self, organization_id, user_id):
+        real_add_member(self, organization_id, user_id)
+        # What a concurrent repair wrote while this one waited on Keycloak.
+        UserOrganizationMappingFactory(user=learner.user, organization=org, keep_until_seen=True)
+
+    monkeypatch.setattr(KeycloakGateway, "add_member", add_member_while_another_repair_runs)
+
+    result = repair_org_membership(user=learner.user, organization=org, actor=system_actor)
+
+    assert statuses(result)["add_keycloak_membership"] == "done"
+    assert outcome(result, "create_local_membership").status == "skipped"
+    assert outcome(result, "create_local_membership").message == WHY["mapping_ok"]
+    assert UserOrganizationMapping.objects.filter(user=learner.user).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.keycloak
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_does_not_wait_for_a_repair_waiting_on_keycloak(kc, monkeypatch):
+    kc_org = kc.org()
+    org = local_org(kc_org)
+    slow, other = Learner(kc, kc_org), Learner(kc, kc_org)
+    in_keycloak, release = threading.Event(), threading.Event()
+    real_add_member = KeycloakGateway.add_member
+
+    def held_add_member(self, organization_id, user_id):
+        in_keycloak.set()
+        release.wait(timeout=120)  # Keycloak "slow" until the test lets it answer
+        real_add_member(self, organization_id, user_id)
+
+    monkeypatch.setattr(KeycloakGateway, "add_member", held_add_member)
+    results = {}
+
+    def run(name, user, **kwargs):
+        try:
+            results[name] = repair_org_membership(
+                user=user, organization=org, actor=Actor.system(name), **kwargs
+            )
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            results[name] = exc
+        finally:
+            connection.close()
+
+    repair = threading.Thread(target=run, args=("repair", slow.user))
+    dry_run = threading.Thread(target=run, args=("dry run", other.user), kwargs={"dry_run": True})
+    repair.start()
+    try:
+        assert in_keycloak.wait(timeout=60)
+        dry_run.start()
+        dry_run.join(timeout=60)
+        assert not dry_run.is_alive(), "the dry run waited for the repair held in Keycloak"
+    finally:
+        release.set()
+        repair.join(timeout=120)
+        if dry_run.ident is not None:  # started
+            dry_run.join(timeout=120)
+
+    assert statuses(results["dry run"])["add_keycloak_membership"] == "would_do"
+    assert statuses(results["repair"])["add_keycloak_membership"] == "done"
+    assert kc.organization_ids_of(slow.kc_user) == {kc_org.id}
+    assert UserOrganizationMapping.objects.filter(user=slow.user, organization=org).exists()
 
 
 @pytest.mark.keycloak
@@ -427,6 +439,17 @@ def test_local_repairer_skips_keycloak_fixes_and_is_refused_them_by_name(kc, vie
         )
     assert exc.value.message == FIX_PERMISSION_DENIED.format(
         perm="run_repair_keycloak_membership", fix="add_keycloak_membership"
+    )
+    preview = repair_org_membership(
+        user=learner.user,
+        organization=org,
+        fixes=["add_keycloak_membership"],
+        actor=actor,
+        dry_run=True,
+    )
+    assert statuses(preview) == {"add_keycloak_membership": "would_do"}
+    assert preview.outcomes[0].message.endswith(
+        "applying it needs the permission run_repair_keycloak_membership"
     )
 
 

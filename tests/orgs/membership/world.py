@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 
-from orgs.models import Organization
+from orgs.keycloak import KeycloakOrganization, KeycloakUser
+from orgs.membership.inspect import KeycloakStatus, MembershipState
+from orgs.models import Organization, UserOrganizationMapping
 from tests.factories import OrganizationFactory, UserFactory
 
 
@@ -54,3 +58,31 @@ def django_session_for(user) -> str:
     store[SESSION_KEY] = str(user.pk)
     store.create()
     return store.session_key
+
+
+def a_state(**changes) -> MembershipState:
+    """A learner of a Keycloak-controlled organization as the read would find them when all is
+    well, built by hand (nothing saved); `changes` replace fields."""
+    org = Organization(
+        pk=1,
+        short_name="acme",
+        name="Acme",
+        sso_organization_id=uuid.UUID(int=1),
+        email_domains=["acme.test"],
+    )
+    user = get_user_model()(pk=1, username="ann", email="ann@acme.test")
+    state = MembershipState(
+        user=user,
+        organization=org,
+        email_domain="acme.test",
+        local_domains=("acme.test",),
+        keycloak_status=KeycloakStatus.CHECKED,
+        kc_org=KeycloakOrganization(
+            id="kc-acme", name="Acme", alias="acme", domains=("acme.test",)
+        ),
+        kc_user=KeycloakUser(id="kc-ann", username="ann", email="ann@acme.test", enabled=True),
+        kc_member=True,
+        kc_sessions=0,
+        mapping=UserOrganizationMapping(user=user, organization=org, is_active=True),
+    )
+    return replace(state, **changes)
