@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from orgs.membership import REPAIR_STOPPED
 from orgs.models import UserOrganizationMapping
+from support_tools.errors import PERMISSION_DENIED
 from support_tools.models import SupportAction
 from tests.factories import (
     ContractFactory,
@@ -85,13 +86,17 @@ def test_viewer_sees_the_membership_dry_run_and_no_apply_button(org, ann, client
     assert not UserOrganizationMapping.objects.exists()
 
 
-def test_viewers_post_of_apply_is_refused(org, ann, client, viewer_user):
+def test_viewers_post_of_apply_is_refused_and_audited(org, ann, client, viewer_user):
     client.force_login(viewer_user)
     url = reverse("support:repair-org-membership", kwargs={"user_id": ann.pk})
 
     assert client.post(url, {"org": "local", "apply": "1"}).status_code == 403
 
     assert not UserOrganizationMapping.objects.exists()
+    row = SupportAction.objects.get(action="repair_org_membership")
+    assert (row.actor, row.door, row.dry_run) == (viewer_user, "admin", False)
+    assert row.outcome == "failed" and row.inputs["user"] == "ann"
+    assert row.error == PERMISSION_DENIED.format(action="repair_org_membership")
 
 
 def test_keycloak_repairer_may_apply(org, ann, client, viewer_user):
