@@ -1,4 +1,5 @@
-"""repair_org_membership: the fixes, where Keycloak plays no part and against the real one."""
+"""repair_org_membership: the plan, the phases (Keycloak first, then the local side under
+locks), failures part-way and permissions; locally and against the real Keycloak."""
 
 from __future__ import annotations
 
