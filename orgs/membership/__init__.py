@@ -1,25 +1,27 @@
 """The "learner missing from an organization" playbook: diagnose, then repair.
 
-Keycloak is reached only through orgs.keycloak. See orgs/README-keycloak.md.
+Keycloak is reached only through orgs.keycloak. See orgs/membership/README.md.
 """
 
 from orgs.membership.diagnosis import (
     DIAGNOSE_ORG_MEMBERSHIP,
-    VIEW_PERMISSION,
     MembershipDiagnosis,
     diagnose_org_membership,
 )
+from orgs.membership.fixes import KEYCLOAK_FIXES, permission_for
+from orgs.membership.names import VIEW_PERMISSION, Fix
 from orgs.membership.repair import (
     FIX_PERMISSION_DENIED,
     REPAIR_KEYCLOAK_DOWN,
     REPAIR_ORG_MEMBERSHIP,
+    REPAIR_STOPPED,
     UNKNOWN_FIX,
     FixOutcome,
     MembershipRepair,
+    MembershipRepairFailed,
     parse_fixes,
     repair_org_membership,
 )
-from orgs.membership.state import KEYCLOAK_FIXES, Fix, permission_for
 
 __all__ = [
     "DIAGNOSE_ORG_MEMBERSHIP",
@@ -27,12 +29,14 @@ __all__ = [
     "FIX_PERMISSION_DENIED",
     "KEYCLOAK_FIXES",
     "REPAIR_KEYCLOAK_DOWN",
+    "REPAIR_STOPPED",
     "UNKNOWN_FIX",
     "VIEW_PERMISSION",
     "Fix",
     "FixOutcome",
     "MembershipDiagnosis",
     "MembershipRepair",
+    "MembershipRepairFailed",
     "diagnose_org_membership",
     "parse_fixes",
     "permission_for",

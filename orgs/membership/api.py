@@ -77,9 +77,10 @@ class DiagnoseOrgMembershipView(GetServiceView):
 @extend_schema_view(
     post=extend_schema(
         summary="Repair a learner's organization membership (Keycloak and local)",
-        description="Each fix is reported as done, would_do (dry run), skipped (with why) or "
-        "failed; `failed_fixes` lists the failed ones, `keycloak_calls` the Keycloak changes "
-        "that succeeded.",
+        description="Each fix is reported as done, would_do (dry run) or skipped (with why); "
+        "`keycloak_calls` lists the Keycloak changes made. A dry run needs view access only. "
+        "A repair that Keycloak stops part-way answers 503 (kind `unavailable`): its sentence "
+        "says what Keycloak had done, and the audit trail keeps the partial result.",
         request=MembershipRepairSerializer,
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         examples=[

@@ -96,7 +96,8 @@ class RepairMembershipPage(ActionPage):
     title = "Repair membership"
     intro = (
         "The preview below is a dry run: Keycloak is only read. Apply to make the changes; the "
-        "outcome lists each fix as done, skipped (and why) or failed."
+        "outcome lists each fix as done or skipped (and why). A repair Keycloak stops part-way "
+        "is an error, which says what Keycloak had done."
     )
     action = REPAIR_ORG_MEMBERSHIP
     form_class = RepairForm
