@@ -15,12 +15,12 @@ MSG = {
     "keycloak_not_configured": "{org} is controlled by Keycloak (it carries an SSO id). {detail}",
     "keycloak_unreachable": "{org} is controlled by Keycloak, which could not be checked: {detail}",
     "sso_id_not_found": "Keycloak has no organization with {org}'s SSO id {sso_id}. {suggestion}",
-    "suggest_one": "The Keycloak organization {name!r} (alias {alias!r}, id {id}) matches by name: "
-    "correct_sso_id sets it.",
-    "suggest_many": "Several Keycloak organizations match by name ({names}): set the right id "
-    "on the organization by hand.",
-    "suggest_none": "No Keycloak organization is named {names}: find the right one in the "
-    "Keycloak console.",
+    "suggest_one": "The Keycloak organization {name!r} (alias {alias!r}, id {id}) matches by name "
+    "or alias: correct_sso_id sets it.",
+    "suggest_many": "Several Keycloak organizations match by name or alias ({names}): set the "
+    "right id on the organization by hand.",
+    "suggest_none": "No Keycloak organization is named or has the alias {names}: find the right "
+    "one in the Keycloak console.",
     "keycloak_user_missing": "Keycloak has no user with the email {email}: the learner must "
     "sign in once (or be created in Keycloak) before they can be placed.",
     "password_blocks_idp": "{org}'s Keycloak organization signs in through the identity "
@@ -141,7 +141,7 @@ def _keycloak_problems(state: MembershipState) -> list[Problem]:
             suggestion = MSG["suggest_one"].format(name=c.name, alias=c.alias, id=c.id)
         elif state.candidates:
             suggestion = MSG["suggest_many"].format(
-                names=", ".join(f"{c.name} ({c.id})" for c in state.candidates)
+                names=", ".join(f"{c.name} (alias {c.alias}, id {c.id})" for c in state.candidates)
             )
         else:
             suggestion = MSG["suggest_none"].format(names=" or ".join(repr(n) for n in names))
