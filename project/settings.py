@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from support_tools.logsafe import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -141,9 +143,7 @@ KEYCLOAK_CLIENT_ID = os.environ.get("KEYCLOAK_CLIENT_ID") or None
 KEYCLOAK_CLIENT_SECRET = os.environ.get("KEYCLOAK_CLIENT_SECRET") or None
 KEYCLOAK_TIMEOUT_SECONDS = float(os.environ.get("KEYCLOAK_TIMEOUT_SECONDS") or 5)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
+# One stderr handler that masks secrets; LOG_FORMAT=json gives one JSON object per line.
+LOGGING = logging_config(
+    level=os.environ.get("LOG_LEVEL") or "WARNING", fmt=os.environ.get("LOG_FORMAT") or "text"
+)
