@@ -1,5 +1,6 @@
 """Settings, all read from environment variables (see README and shared/CONTRACT.md)."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -44,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "oauth2_provider",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # The layers, bottom to top: the shared base, the playbooks' apps, the console.
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "support_tools.doors.api.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,11 +112,12 @@ STATIC_ROOT = VAR_DIR / "static"
 LOGIN_URL = "admin:login"
 
 REST_FRAMEWORK = {
+    # The token class first: its WWW-Authenticate header makes "no credentials" a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["support_tools.doors.api_access.IsActiveStaff"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "support_tools.doors.api.exception_handler",
 }
@@ -124,9 +127,18 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Support runbooks as audited, permission-checked endpoints.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["support_tools.doors.api_access.IsActiveStaff"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, always expiring; the prefix makes a
+# leaked one easy to recognise.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=30),
+    "TOKEN_PREFIX": "st_",
+    "AUTO_REFRESH": False,
 }
 
 OAUTH2_PROVIDER = {"SCOPES": {"read": "Read", "write": "Write"}}
