@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from console import pages
+from support_tools import oauth
 
 # Each module's `urlpatterns`, mounted under /api/v1/.
 API_MODULES = [
@@ -30,5 +31,6 @@ urlpatterns = [
         staff_member_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="api-docs",
     ),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    # The OAuth2 provider: token, revoke_token and introspect only.
+    path("o/", include((oauth.urlpatterns, "oauth2_provider"))),
 ]
