@@ -1,9 +1,14 @@
-"""Settings, all read from environment variables (see README and shared/CONTRACT.md)."""
+"""Settings, all read from environment variables (see README, docs/deploying.md and
+shared/CONTRACT.md). With DEBUG off every security setting defaults to its safe value."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
+from support_tools.logsafe import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -11,6 +16,14 @@ VAR_DIR = BASE_DIR / "var"
 
 def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 # Demo and test runs set SUPPORT_TOOLS_INSECURE_DEV=1; nothing secret is defaulted otherwise.
@@ -25,12 +38,30 @@ if not SECRET_KEY:
         "DJANGO_SECRET_KEY is not set (set SUPPORT_TOOLS_INSECURE_DEV=1 for a local demo)."
     )
 
+# Rotation: the new key in DJANGO_SECRET_KEY, the old ones here until their sessions are gone.
+SECRET_KEY_FALLBACKS = _env_list("DJANGO_SECRET_KEY_FALLBACKS")
+
 DEBUG = _env_bool("DJANGO_DEBUG", INSECURE_DEV)
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+# --- HTTPS, cookies, sessions: safe by default whenever DEBUG is off --------------------------
+SECURE = not DEBUG
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+BEHIND_TLS_PROXY = _env_bool("DJANGO_BEHIND_TLS_PROXY")
+# How many proxies append to X-Forwarded-For in front of the app (support_tools/proxy.py).
+TRUSTED_PROXY_COUNT = _env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
+if BEHIND_TLS_PROXY:
+    # Only behind a proxy that sets this header itself (and overwrites a client's).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", SECURE)
+SESSION_COOKIE_SECURE = _env_bool("DJANGO_SESSION_COOKIE_SECURE", SECURE)
+CSRF_COOKIE_SECURE = _env_bool("DJANGO_CSRF_COOKIE_SECURE", SECURE)
+SECURE_HSTS_SECONDS = _env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE)
+SECURE_HSTS_PRELOAD = _env_bool("DJANGO_SECURE_HSTS_PRELOAD", SECURE)
+# A staff session lasts a working day at most, and ends with the browser.
+SESSION_COOKIE_AGE = _env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,9 +73,10 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "oauth2_provider",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # The layers, bottom to top: the shared base, the playbooks' apps, the console.
     "support_tools",
     "support_tools.jobs",
@@ -56,13 +88,47 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "support_tools.doors.api.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login itself.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: AXES_FAILURE_LIMIT bad logins lock the account (from any address), and
+# lock the address (for any account), for AXES_COOLOFF_MINUTES; a good login resets the count.
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "support_tools.proxy.client_ip"
+
+# No inline script anywhere (the admin has none since Django 4); inline styles are allowed
+# (the admin's and Swagger UI's own).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -104,16 +170,29 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or VAR_DIR / "static")
+# Production serves `collectstatic`'s output through WhiteNoise, with hashed names cached for a
+# year; the demo and the tests serve the apps' files as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
 REST_FRAMEWORK = {
+    # The token class first: its WWW-Authenticate header makes "no credentials" a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["support_tools.doors.api_access.IsActiveStaff"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "support_tools.doors.api.exception_handler",
 }
@@ -123,12 +202,50 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Support runbooks as audited, permission-checked endpoints.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["support_tools.doors.api_access.IsActiveStaff"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 
-OAUTH2_PROVIDER = {"SCOPES": {"read": "Read", "write": "Write"}}
+# API tokens (django-rest-knox): stored as SHA-512 digests, always expiring; the prefix makes a
+# leaked one easy to recognise.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=30),
+    "TOKEN_PREFIX": "st_",
+    "AUTO_REFRESH": False,
+}
+
+# The OAuth2 provider serves the AMC only (support_tools/oauth.py): authorization code with
+# PKCE S256, client credentials, and the refresh grant the AMC renews its tokens with.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read", "write": "Write"},
+    "OAUTH2_SERVER_CLASS": "support_tools.oauth.LeastPrivilegeServer",
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_ENABLED": False,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700: refuse the implicit and password grants, PKCE "plain" and tokens in the query
+    # string; and make a later insecure change of the settings above fail `check --deploy`.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+SILENCED_SYSTEM_CHECKS = [
+    # Tokens stored as plaintext (W006): the AMC contract keeps the whole tokens on AmcAccount
+    # and the AMC playbook compares them with the provider's; hashing them at rest would break
+    # ensure_amc_token and diagnose_amc_user. See docs/deploying.md.
+    "oauth2_provider.W006",
+]
 
 # --- The public settings of shared/CONTRACT.md ---------------------------------------------
 AMC_OAUTH_CLIENT_ID = os.environ.get("AMC_OAUTH_CLIENT_ID") or None
@@ -144,12 +261,10 @@ KEYCLOAK_CLIENT_ID = os.environ.get("KEYCLOAK_CLIENT_ID") or None
 KEYCLOAK_CLIENT_SECRET = os.environ.get("KEYCLOAK_CLIENT_SECRET") or None
 KEYCLOAK_TIMEOUT_SECONDS = float(os.environ.get("KEYCLOAK_TIMEOUT_SECONDS") or 5)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
+# One stderr handler that masks secrets; LOG_FORMAT=json gives one JSON object per line.
+LOGGING = logging_config(
+    level=os.environ.get("LOG_LEVEL") or "WARNING", fmt=os.environ.get("LOG_FORMAT") or "text"
+)
 
 # --- Background jobs (Celery on Redis) ------------------------------------------------------
 # A link sheet longer than this runs as a background job (shared/CONTRACT.md).

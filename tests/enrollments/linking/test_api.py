@@ -3,7 +3,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from enrollments.linking.api import BAD_DRY_RUN, NO_ROWS_GIVEN, ROWS_NOT_A_LIST
@@ -41,7 +41,7 @@ def program():
 @pytest.fixture
 def api(support_user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=support_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(support_user)[1]}")
     return client
 
 

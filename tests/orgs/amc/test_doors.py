@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from knox.models import AuthToken
 from oauth2_provider.models import AccessToken
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import AmcAccount
@@ -125,7 +125,7 @@ def test_api_needs_authentication(amc_app, org, ann):
 
 def test_api_token_auth_and_same_json_as_command(amc_app, org, ann, support_user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=support_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(support_user)[1]}")
     response = client.post(
         "/api/v1/amc/ensure-token", {"user": "ann", "org": "acme", "dry_run": True}, format="json"
     )
