@@ -91,8 +91,10 @@ def token_authenticates(token: str) -> tuple[bool, int]:
     from django.urls import resolve, reverse
 
     path = reverse("api-me")
+    # A host this deployment answers to: a request for any other is refused (DisallowedHost).
+    host = next((h for h in settings.ALLOWED_HOSTS if "*" not in h and h != "."), "localhost")
     request = RequestFactory().get(
-        path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost"
+        path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST=host.lstrip(".")
     )
     response = resolve(path).func(request)
     return response.status_code == 200, response.status_code

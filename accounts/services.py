@@ -8,6 +8,7 @@ those changes in its own audit row.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -69,7 +70,12 @@ def ensure_amc_tokens(*, user: AbstractUser, now: dt.datetime | None = None) -> 
         # A revoked refresh token may still hold the one-to-one link: free it first.
         RefreshToken.objects.filter(access_token=access).update(access_token=None)
         refresh = RefreshToken.objects.create(
-            user=user, application=application, token=generate_token(), access_token=access
+            user=user,
+            application=application,
+            token=generate_token(),
+            access_token=access,
+            # A family of its own: replay protection covers the AMC's refresh chain.
+            token_family=uuid.uuid4(),
         )
         changes.append(
             created(refresh, {"token": mask_token(refresh.token), "access_token": access.pk})

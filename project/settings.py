@@ -288,3 +288,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     )
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker keeps our logging (one masking handler) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

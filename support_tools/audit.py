@@ -30,6 +30,7 @@ from django.db import models, transaction
 
 from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
+from support_tools.logsafe import log_support_action
 from support_tools.models import SupportAction, SupportActionLearner
 from support_tools.permissions import ActionSpec
 from support_tools.secrets import mask_token
@@ -240,6 +241,7 @@ def support_action(
             row = trail._row(outcome)
             row.save()
             _save_learners(row, trail.learners)
+        log_support_action(row)
     except SupportError as exc:
         _record_failure(trail, exc.message)
         raise
@@ -262,7 +264,9 @@ def _record_failure(trail: AuditTrail, message: str) -> None:
     trail.changes = [c for c in trail.changes if "external" in c]
     try:
         with transaction.atomic():
-            trail._row(SupportAction.Outcome.FAILED, error=message).save()
+            row = trail._row(SupportAction.Outcome.FAILED, error=message)
+            row.save()
+        log_support_action(row)
     except Exception as exc:  # the database itself refuses: at least one line in the log
         log.error(
             "audit row not written: action=%s actor=%s door=%s outcome=failed error=%r cause=%s",

@@ -163,7 +163,11 @@ def logging_config(*, level: str = "WARNING", fmt: str = "text") -> dict[str, An
             "django.server": {**routed, "level": "INFO"},
             "gunicorn.error": {**routed, "level": "INFO"},
             "gunicorn.access": {**routed, "level": "INFO"},
-            ACTIONS_LOGGER: {**routed, "level": "INFO"},
+            # redis-py gives this one a handler of its own unless it is already configured.
+            "push_response": {**routed, "level": "INFO"},
+            # One line per support action where logs are collected (json); a shell's stderr
+            # keeps its one plain line per failure.
+            ACTIONS_LOGGER: {**routed, "level": "INFO" if fmt == "json" else level.upper()},
         },
     }
 

@@ -138,9 +138,15 @@ def test_one_json_line_per_support_action_without_inputs_or_result(system_actor)
         raise SupportError("Nothing to do for ann.")
     done, failed = SupportAction.objects.order_by("id")
 
+    # Production logs json, where the actions logger is at INFO; a shell's stderr stays quiet.
+    assert logging_config(level="WARNING", fmt="json")["loggers"][ACTIONS_LOGGER]["level"] == "INFO"
+    assert logging_config(level="WARNING")["loggers"][ACTIONS_LOGGER]["level"] == "WARNING"
+    actions = logging.getLogger(ACTIONS_LOGGER)
+    saved, actions.level = actions.level, logging.INFO
     with captured_logs(level="WARNING", fmt="json") as out:
         log_support_action(done)
         log_support_action(failed)
+    actions.setLevel(saved)
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
 
     assert first["logger"] == ACTIONS_LOGGER and first["level"] == "INFO"
