@@ -1,5 +1,5 @@
 """Gunicorn, the production server: `.venv/bin/gunicorn -c project/gunicorn.conf.py project.wsgi`
-from the repository root (docs/deploying.md). Every value can be set from the environment."""
+from the repository root (README.md, Deploying). Every value can be set from the environment."""
 
 import os
 import sys

@@ -1,4 +1,4 @@
-"""Settings, all read from environment variables (see README, docs/deploying.md and
+"""Settings, all read from environment variables (see README, its Deploying section, and
 shared/CONTRACT.md). With DEBUG off every security setting defaults to its safe value."""
 
 import datetime as dt
@@ -243,7 +243,7 @@ OAUTH2_PROVIDER = {
 SILENCED_SYSTEM_CHECKS = [
     # Tokens stored as plaintext (W006): the AMC contract keeps the whole tokens on AmcAccount
     # and the AMC playbook compares them with the provider's; hashing them at rest would break
-    # ensure_amc_token and diagnose_amc_user. See docs/deploying.md.
+    # ensure_amc_token and diagnose_amc_user. See README.md, Deploying.
     "oauth2_provider.W006",
 ]
 

@@ -1,4 +1,4 @@
-"""The production configuration of docs/deploying.md, for tests that start it in a subprocess."""
+"""The production configuration of README's Deploying section, for tests that start it."""
 
 from __future__ import annotations
 
