@@ -271,7 +271,11 @@ def test_concurrent_writers_leave_one_valid_chain():
         try:
             barrier.wait()
             for i in range(per_writer):
-                with support_action(f"race-{n}", actor=Actor.system("race"), inputs={"i": i}):
+                with support_action(
+                    ActionSpec(f"race-{n}", preview="auth.view_user"),
+                    actor=Actor.system("race"),
+                    inputs={"i": i},
+                ):
                     pass
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)

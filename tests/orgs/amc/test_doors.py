@@ -286,7 +286,7 @@ def test_two_staff_at_once_end_with_one_usable_token(settings):
 
     settings.AMC_OAUTH_CLIENT_ID = "amc-client"
     ApplicationFactory(client_id="amc-client")
-    OrganizationFactory(short_name="acme")
+    OrganizationFactory(short_name="acme", email_domains=["example.com"])
     user = UserFactory(username="ann")
     barrier = threading.Barrier(4)
     errors = []
