@@ -120,7 +120,8 @@ def read_pair(pair: Any) -> LinkInput:
 
 
 def screen(rows: list[LinkInput], outcomes: dict[int, LinkRow]) -> list[int]:
-    """Row errors that need no database; returns the indexes of the rows left to link."""
+    """Row errors that need no database; returns the indexes of the rows left to link, in the
+    order of their keys."""
     for i, row in enumerate(rows):
         if row.error:
             outcomes[i] = error_row(row, row.error)
@@ -140,4 +141,9 @@ def screen(rows: list[LinkInput], outcomes: dict[int, LinkRow]) -> list[int]:
             outcomes[i] = error_row(
                 row, DUPLICATE_USERNAME.format(username=row.username, count=count)
             )
-    return [i for i in range(len(rows)) if i not in outcomes]
+    # One global order, the same for every run: batches are cut from the keys in order, so
+    # two runs over overlapping sheets lock the keys they share in the same order and queue
+    # instead of deadlocking (each sheet's own order crossed between batches).
+    return sorted(
+        (i for i in range(len(rows)) if i not in outcomes), key=lambda i: rows[i].key.lower()
+    )
