@@ -8,6 +8,7 @@ encoding, characters, size and row count are checked before any query, each prob
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 
 from enrollments.linking.csv_rows import kind_of, parse_link_rows, read_capped, too_large
 from enrollments.linking.rows import check_row_count, shown
-from enrollments.linking.service import link_program_enrollments
+from enrollments.linking.service import BAD_PROGRAM_UUID, link_program_enrollments
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
 from support_tools.errors import ErrorKind, SupportError
@@ -122,9 +123,10 @@ class LinkProgramEnrollmentsView(APIView):
             "text/csv": OpenApiTypes.STR,
         },
         parameters=[
+            OpenApiParameter("program_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH),
             OpenApiParameter(
                 "dry_run", bool, description="For text/csv bodies: write nothing.", required=False
-            )
+            ),
         ],
         responses={
             200: OpenApiTypes.OBJECT,
@@ -141,7 +143,8 @@ class LinkProgramEnrollmentsView(APIView):
             )
         ],
     )
-    def post(self, request: Request, program_uuid: Any) -> Response:
+    def post(self, request: Request, program_uuid: str) -> Response:
+        program = _program_uuid(program_uuid)
         data = request.data
         if not isinstance(data, dict):  # a JSON list, string, number, boolean or null
             raise SupportError(BODY_NOT_AN_OBJECT.format(kind=kind_of(data)))
@@ -154,7 +157,7 @@ class LinkProgramEnrollmentsView(APIView):
         else:
             raise SupportError(NO_ROWS_GIVEN)
         result = link_program_enrollments(
-            program_uuid=program_uuid,
+            program_uuid=program,
             pairs=pairs,
             actor=Actor.for_user(request.user, door="api"),
             dry_run=dry_run,
@@ -166,6 +169,15 @@ class LinkProgramEnrollmentsView(APIView):
         if isinstance(exc, SupportError) and exc.kind == ErrorKind.TOO_LARGE:
             return Response({"error": exc.message, "kind": str(exc.kind)}, status=413)
         return super().handle_exception(exc)
+
+
+def _program_uuid(value: str) -> uuid.UUID:
+    """Any path segment reaches the view, so that a malformed UUID is a 400 with its
+    sentence rather than the router's 404 page."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise SupportError(BAD_PROGRAM_UUID.format(value=shown(value))) from None
 
 
 def _dry_run(value: Any) -> bool:
@@ -189,7 +201,7 @@ def _pairs_of(rows: Any) -> list[Any]:
 
 urlpatterns = [
     path(
-        "programs/<uuid:program_uuid>/link",
+        "programs/<str:program_uuid>/link",
         LinkProgramEnrollmentsView.as_view(),
         name="api-link-program-enrollments",
     ),

@@ -300,3 +300,14 @@ def test_more_json_rows_than_the_cap_is_413(api, settings):
     assert response.status_code == 413
     assert response.json() == {"error": TOO_MANY_ROWS.format(limit=1), "kind": "too_large"}
     assert not SupportAction.objects.exists()
+
+
+@pytest.mark.parametrize("segment", ["not-a-uuid", "%00", "%C3%A9" * 100])
+def test_a_malformed_program_uuid_is_400_not_the_routers_404(api, segment):
+    response = api.post(f"/api/v1/programs/{segment}/link", {"rows": ROWS}, format="json")
+    assert response.status_code == 400
+    assert response.json()["kind"] == "bad_input"
+    assert response.json()["error"].endswith(
+        "is not a program UUID (expected e.g. 0b6b7f3e-...-...)."
+    )
+    assert not SupportAction.objects.exists()
