@@ -91,9 +91,8 @@ def check_row_count(count: int) -> None:
 def shown(text: str) -> str:
     """`text` as a result may echo it: control characters and lone surrogates escaped (the
     database and a person can read it), cut at SHOWN_MAX characters."""
-    if len(text) > SHOWN_MAX:
-        text = text[:SHOWN_MAX] + "…"
-    return _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    escaped = _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text[: SHOWN_MAX + 1])
+    return escaped[:SHOWN_MAX] + "…" if len(escaped) > SHOWN_MAX else escaped
 
 
 def read_pair(pair: Any) -> LinkInput:
