@@ -11,6 +11,8 @@ from collections import Counter
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -49,21 +51,22 @@ NOT_AS_DOCUMENTED = {
     "GET /api/v1/learners/checklist": "400 undocumented",
 }
 CSRF = "s" * 32  # a CSRF secret of our own, sent as the cookie and the header alike
-REQUESTS: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_counts(request):
-    yield
-    if REQUESTS:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        reporter.write_line(
-            f"schemathesis: {sum(REQUESTS.values())} requests over {len(REQUESTS)} operations"
-        )
+REQUESTS: Counter[str] = Counter()  # per operation; conftest.py prints the totals
 
 
 @pytest.fixture
-def support_session(db):
+def one_connection():
+    """Keep the test's connection (and its transaction) across requests, as Django's test
+    client does: the WSGI handler would close it at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def support_session(db, one_connection):
     user = UserFactory(username="schema-sam", is_staff=True)
     user.groups.add(Group.objects.get(name=SUPPORT_GROUP))
     client = Client()

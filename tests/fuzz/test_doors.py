@@ -63,6 +63,9 @@ KNOWN_5XX = {
     ("/admin/support/users/{ann}/amc/ensure-token/", "org", "huge"): ORG_TOO_LONG,
     ("/admin/support/users/{ann}/amc/ensure-admin/", "org", "huge"): ORG_TOO_LONG,
     ("/admin/support/console/", "q", "huge"): "SQLite: a console search of 100,000 characters",
+    ("/admin/support/console/", "q", "nul"): (
+        "PostgreSQL: console search ?q=%00 sends the NUL to a query (console/views.py)"
+    ),
     **{
         (url, "body", "deep"): (
             "DRF's JSONParser raises RecursionError on deep nesting: every endpoint but "
