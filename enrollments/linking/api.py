@@ -76,6 +76,8 @@ class CsvParser(BaseParser):
 
 
 class LinkFormParser(FormParser):
+    """A form body within LINK_MAX_BYTES (DRF's reads it whole)."""
+
     def parse(self, stream, media_type=None, parser_context=None):  # noqa: ANN001, ANN201
         try:
             return QueryDict(read_capped(stream), encoding="utf-8")
