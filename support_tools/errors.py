@@ -11,6 +11,7 @@ class ErrorKind(StrEnum):
     CONFLICT = "conflict"  # HTTP 409: the data is in a state the action refuses
     PERMISSION = "permission"  # HTTP 403
     UNAVAILABLE = "unavailable"  # HTTP 503: another system (Keycloak) did not answer
+    TOO_LARGE = "too_large"  # HTTP 413: more input than one run takes
 
 
 class SupportError(Exception):

@@ -202,13 +202,27 @@ def _relink_program_enrollments(
     plan: Plan, story: _Story, enrollments: list[ProgramEnrollment]
 ) -> None:
     for pe in enrollments:
-        old_name = pe.user.username if pe.user is not None else None
+        old_name = _holder(pe)
         if old_name and old_name not in story.previous:
             story.previous.append(old_name)
         plan.program_enrollment_users.append((pe.pk, plan.user.id))
         plan.audit.append(
             (f"enrollments.ProgramEnrollment#{pe.pk}", "user", old_name, plan.user.username)
         )
+
+
+def _holder(pe: ProgramEnrollment) -> str | None:
+    """The username of the enrollment's user as it is now, under the lock. A run that waited
+    on another's lock gets the locked row re-read by PostgreSQL, but the user joined to it is
+    the one from before the wait (or none: an outer join under FOR UPDATE OF): then it is
+    read again, so that a relink is reported and audited as one."""
+    if pe.user_id is None:
+        return None
+    user = pe.user
+    if user is None or user.pk != pe.user_id:
+        ProgramEnrollment._meta.get_field("user").delete_cached_value(pe)
+        user = pe.user
+    return user.username
 
 
 def _deactivate_previous_course_enrollments(

@@ -3,7 +3,12 @@
 The plans of a batch are written together inside a savepoint. If the database refuses them (a
 concurrent change), the batch is replayed learner by learner, each in its own savepoint: the
 failing learner rolls back alone and gets LINK_FAILED, never the database's text (the cause
-goes to the server log).
+goes to the server log, one line).
+
+Two runs at once: each statement writes its rows in id order (so that two runs take the row
+locks of a table in the same order), and a deadlock or serialization failure, which rolls back
+only the savepoint and its locks, is retried up to WRITE_ATTEMPTS times before it is the
+learners' own error.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from support_tools.audit import AuditTrail
 
 log = logging.getLogger(__name__)
 
+WRITE_ATTEMPTS = 3
+# PostgreSQL's deadlock_detected and serialization_failure: another run won, try again.
+TRANSIENT = frozenset({"40P01", "40001"})
+
 LINK_FAILED = (
     "Linking {key!r} to {username} failed and was rolled back: nothing was changed for this "
     "learner (the records probably changed meanwhile). Run the row again; if it fails again, "
@@ -44,11 +53,10 @@ def write_batch(plans: list[Plan], outcomes: dict[int, LinkRow], trail: AuditTra
     if not plans:
         return
     try:
-        with transaction.atomic():
-            _write(plans)
+        _attempt(plans)
         done = plans
-    except DatabaseError:
-        log.warning("linking batch refused by the database; retrying learner by learner")
+    except DatabaseError as exc:
+        log.warning("linking batch refused by the database (%s); learner by learner", _line(exc))
         done = [plan for plan in plans if _write_alone(plan, outcomes)]
     for plan in done:
         outcomes[plan.index] = LinkRow(plan.row.key, plan.row.username, plan.status, plan.message)
@@ -58,40 +66,70 @@ def write_batch(plans: list[Plan], outcomes: dict[int, LinkRow], trail: AuditTra
 
 def _write_alone(plan: Plan, outcomes: dict[int, LinkRow]) -> bool:
     try:
-        with transaction.atomic():
-            _write([plan])
-    except DatabaseError:
-        log.exception("linking %r to %s failed", plan.row.key, plan.user.username)
+        _attempt([plan])
+    except DatabaseError as exc:
+        # One line: the run goes on and reports the row; the traceback only at DEBUG.
+        log.error(
+            "linking %r to %s failed: %s",
+            plan.row.key,
+            plan.user.username,
+            _line(exc),
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         message = LINK_FAILED.format(key=plan.row.key, username=plan.user.username)
         outcomes[plan.index] = error_row(plan.row, message)
         return False
     return True
 
 
+def _attempt(plans: list[Plan]) -> None:
+    """`_write` in a savepoint, again after a deadlock or serialization failure: rolling the
+    savepoint back released its locks, so the other run could go on meanwhile."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                _write(plans)
+            return
+        except DatabaseError as exc:
+            if attempt == WRITE_ATTEMPTS or not _transient(exc):
+                raise
+            log.warning("linking: %s; attempt %d of %d", _line(exc), attempt + 1, WRITE_ATTEMPTS)
+
+
+def _transient(exc: DatabaseError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in TRANSIENT
+
+
+def _line(exc: BaseException) -> str:
+    """The exception as one log line: its type and the first line of its text."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
 def _write(plans: Iterable[Plan]) -> None:
-    """All the writes of `plans` in a constant number of statements."""
+    """All the writes of `plans` in a constant number of statements, each in id order."""
     plans = list(plans)
     bulk_sql.update_rows(
         CourseEnrollment,
         ["mode", "is_active"],
-        [u for p in plans for u in p.course_enrollment_updates],
+        sorted(u for p in plans for u in p.course_enrollment_updates),
     )
     bulk_sql.update_rows(
-        ProgramEnrollment, ["user"], [u for p in plans for u in p.program_enrollment_users]
+        ProgramEnrollment, ["user"], sorted(u for p in plans for u in p.program_enrollment_users)
     )
     now = timezone.now()
     bulk_sql.insert_rows(
         CourseEnrollment,
         ["user", "course_key", "mode", "is_active", "created"],
-        [(p.user.id, *c, now) for p in plans for c in p.course_enrollment_creates],
+        sorted((p.user.id, *c, now) for p in plans for c in p.course_enrollment_creates),
     )
     _attach([(pce_id, p.user.id, key) for p in plans for pce_id, key in p.course_links])
     bulk_sql.insert_rows(
         CourseAccessRole,
         ["user", "course_key", "role", "org"],
-        [(p.user.id, *role) for p in plans for role in p.roles],
+        sorted((p.user.id, *role) for p in plans for role in p.roles),
     )
-    assignment_ids = [pk for p in plans for pk in p.assignment_ids]
+    assignment_ids = sorted(pk for p in plans for pk in p.assignment_ids)
     if assignment_ids:
         CourseAccessRoleAssignment.objects.filter(pk__in=assignment_ids).delete()
 
@@ -112,5 +150,5 @@ def _attach(links: list[tuple[int, int, str]]) -> None:
     bulk_sql.update_rows(
         ProgramCourseEnrollment,
         ["course_enrollment"],
-        [(pce_id, ids[(user_id, key)]) for pce_id, user_id, key in links],
+        sorted((pce_id, ids[(user_id, key)]) for pce_id, user_id, key in links),
     )
