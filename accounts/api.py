@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from support_tools.doors.api import ErrorSerializer
+
 
 class MeView(APIView):
     authentication_classes = [OAuth2Authentication]
@@ -16,9 +18,12 @@ class MeView(APIView):
 
     @extend_schema(
         summary="Who the OAuth2 bearer token belongs to",
-        responses=inline_serializer(
-            "Me", {"username": serializers.CharField(), "email": serializers.CharField()}
-        ),
+        responses={
+            200: inline_serializer(
+                "Me", {"username": serializers.CharField(), "email": serializers.CharField()}
+            ),
+            401: ErrorSerializer,
+        },
         examples=[
             OpenApiExample(
                 "The AMC's token",

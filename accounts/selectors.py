@@ -14,6 +14,7 @@ from support_tools.errors import ErrorKind, SupportError
 
 User = get_user_model()
 
+IDENTIFIER_MAX = 254
 USER_IDENTIFIER_EMPTY = "Give a user: an email address or a username."
 USER_NOT_FOUND = "No user has the email address or username {identifier!r}."
 USER_EMAIL_AMBIGUOUS = (
@@ -28,6 +29,10 @@ def resolve_user(identifier: str | AbstractUser) -> AbstractUser:
     identifier = (identifier or "").strip()
     if not identifier:
         raise SupportError(USER_IDENTIFIER_EMPTY)
+    if len(identifier) > IDENTIFIER_MAX:  # longer than any email or username: none matches
+        raise SupportError(
+            USER_NOT_FOUND.format(identifier=identifier[:40] + "…"), kind=ErrorKind.NOT_FOUND
+        )
     if "@" in identifier:
         matches = list(User.objects.filter(email__iexact=identifier).order_by("pk")[:5])
         if len(matches) == 1:

@@ -47,7 +47,12 @@ class LearnerSerializer(serializers.Serializer):
         summary="Every diagnosis that applies to one learner, as one checklist",
         description="Fix URLs are given only for the repairs the caller may run.",
         parameters=[LearnerSerializer],
-        responses={200: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
         examples=[OpenApiExample("A learner with an expired AMC token", value=EXAMPLE)],
     )
 )

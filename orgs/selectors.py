@@ -11,6 +11,7 @@ from django.db.models import Q
 from orgs.models import CodeRedemption, Organization
 from support_tools.errors import ErrorKind, SupportError
 
+IDENTIFIER_MAX = 255
 ORG_IDENTIFIER_EMPTY = "Give an organization: its short name or its name."
 ORG_NOT_FOUND = "No organization has the short name or name {identifier!r}."
 ORG_NAME_AMBIGUOUS = (
@@ -26,6 +27,10 @@ def resolve_organization(identifier: str | Organization) -> Organization:
     identifier = (identifier or "").strip()
     if not identifier:
         raise SupportError(ORG_IDENTIFIER_EMPTY)
+    if len(identifier) > IDENTIFIER_MAX:  # longer than any name: no query can match it
+        raise SupportError(
+            ORG_NOT_FOUND.format(identifier=identifier[:40] + "…"), kind=ErrorKind.NOT_FOUND
+        )
     org = Organization.objects.filter(short_name__iexact=identifier).first()
     if org is not None:
         return org

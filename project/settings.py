@@ -187,6 +187,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "admin:login"
 
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "support_tools.doors.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # The token class first: its WWW-Authenticate header makes "no credentials" a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
@@ -265,6 +270,10 @@ KEYCLOAK_TIMEOUT_SECONDS = float(os.environ.get("KEYCLOAK_TIMEOUT_SECONDS") or 5
 LOGGING = logging_config(
     level=os.environ.get("LOG_LEVEL") or "WARNING", fmt=os.environ.get("LOG_FORMAT") or "text"
 )
+
+# --- Input caps: more is refused with a 413 and a sentence, before any query ----------------
+LINK_MAX_BYTES = int(os.environ.get("LINK_MAX_BYTES") or 20 * 1024 * 1024)
+LINK_MAX_ROWS = int(os.environ.get("LINK_MAX_ROWS") or 200_000)
 
 # --- Background jobs (Celery on Redis) ------------------------------------------------------
 # A link sheet longer than this runs as a background job (shared/CONTRACT.md).

@@ -29,6 +29,7 @@ STATUS_OF = {
     ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
     ErrorKind.PERMISSION: status.HTTP_403_FORBIDDEN,
     ErrorKind.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ErrorKind.TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
 }
 # Not a SupportError kind: no service raises it, only the doors' authentication.
 UNAUTHENTICATED = "unauthenticated"
