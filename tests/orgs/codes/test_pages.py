@@ -28,16 +28,26 @@ def test_diagnosis_page_form_then_green_verdict(client, viewer_user, code):
     assert "All checks passed." in body and "verdict-ok" in body
 
 
-def test_diagnosis_page_red_and_amber_checks_with_fix_buttons(client, support_user, full, code):
+def test_diagnosis_page_red_and_amber_checks_with_fix_buttons(
+    client, support_user, lead_user, full, code
+):
     code.expiration_date = full.end + 3 * DAY
     code.save()
-    client.force_login(support_user)
-    body = _body(client.get(reverse("support:diagnose-code"), {"code": CODE}))
-    assert 'class="check-error" data-code="contract_full"' in body
-    assert 'class="check-warning" data-code="code_dates_mismatch"' in body
+    client.force_login(lead_user)
+    url = reverse("support:diagnose-code")
+    body = _body(client.get(url, {"code": CODE}))
+    assert 'class="check check-error" data-code="contract_full"' in body
+    assert 'class="check check-warning" data-code="code_dates_mismatch"' in body
     seats = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
-    assert f'href="{seats}"' in body
-    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}"' in body
+    assert f'href="{seats}?next=' in body
+    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}&amp;next=' in body
+    assert "Add seats to the contract" in body and "The contract is full" in body
+    # Adding seats is the leads' decision: support sees the problem, not the button.
+    client.force_login(support_user)
+    body = _body(client.get(url, {"code": CODE}))
+    assert 'data-code="contract_full"' in body and seats not in body
+    assert "needs a permission you do not have" in body
+    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}&amp;next=' in body
 
 
 def test_diagnosis_page_suggestion_links_rerun_the_diagnosis(client, support_user, code):
