@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from knox.models import AuthToken
 
 from support_tools.admin_filters import ActorFilter, DateRangeFilter, LearnerFilter
@@ -66,7 +67,8 @@ def _cell(value: Any) -> str:
 class SupportActionAdmin(admin.ModelAdmin):
     """The audit trail: read-only for everyone (the model refuses changes anyway)."""
 
-    list_display = ["when", "action_name", "actor_label", "learner", "door", "outcome_shown"]
+    # Four columns, so that none is cut off beside the admin's sidebar and the filters.
+    list_display = ["when", "action_name", "by", "learner"]
     list_display_links = ["when"]
     # Not editable, so not in the form: shown so a row can be compared with the verifier's.
     readonly_fields = ["created_at", "seq", "key_id", "prev_hash", "row_hash", "personal_digest"]
@@ -91,6 +93,7 @@ class SupportActionAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     change_list_template = "support_tools/admin/supportaction_change_list.html"
+    change_form_template = "support_tools/admin/supportaction_change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # A subquery, not a join: the search's join on learners must not inflate the count.
@@ -104,15 +107,28 @@ class SupportActionAdmin(admin.ModelAdmin):
         count = Coalesce(Subquery(counted, output_field=IntegerField()), 0)
         return super().get_queryset(request).annotate(learner_count=count)
 
-    @admin.display(description="when (UTC)", ordering="created_at")
-    def when(self, obj: SupportAction) -> str:
-        return format_when(obj.created_at)
-
-    @admin.display(description="action", ordering="action")
-    def action_name(self, obj: SupportAction) -> Any:
+    @admin.display(description="when (UTC), door", ordering="created_at")
+    def when(self, obj: SupportAction) -> Any:
         return format_html(
-            '{}<br><code class="code-name">{}</code>', humanize(obj.action), obj.action
+            '{}<br><span class="code-name">via {}</span>', format_when(obj.created_at), obj.door
         )
+
+    @admin.display(description="action and outcome", ordering="action")
+    def action_name(self, obj: SupportAction) -> Any:
+        preview = (
+            mark_safe(' <span class="badge badge-preview">preview</span>') if obj.dry_run else ""
+        )
+        return format_html(
+            '{}: <strong>{}</strong>{}<br><code class="code-name">{}</code>',
+            humanize(obj.action),
+            obj.get_outcome_display(),
+            preview,
+            obj.action,
+        )
+
+    @admin.display(description="by", ordering="actor_label")
+    def by(self, obj: SupportAction) -> str:
+        return obj.actor_label
 
     @admin.display(description="learner")
     def learner(self, obj: SupportAction) -> Any:
@@ -125,11 +141,13 @@ class SupportActionAdmin(admin.ModelAdmin):
         count = getattr(obj, "learner_count", 0)
         return f"bulk run: {count} learner{'s' if count != 1 else ''}" if count else "—"
 
-    @admin.display(description="outcome", ordering="outcome")
-    def outcome_shown(self, obj: SupportAction) -> Any:
-        if obj.dry_run:
-            return format_html('{} <span class="badge badge-preview">preview</span>', obj.outcome)
-        return obj.outcome
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        row = self.get_object(request, object_id)
+        subject = getattr(row, "subject_user_id", None)
+        extra = {"learner_console_url": console_url(subject) if subject else None}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
