@@ -103,7 +103,7 @@ def render_table(
                 '{} <code class="code-name">{}</code>', wording.fix_label(value), value
             )
         elif key == "status" and isinstance(value, str):
-            shown = humanize(value)
+            shown = value.replace("_", " ")
         content = shown if isinstance(shown, SafeString) else render_value(shown)
         if key == "status":
             return format_html('<td class="status-{}">{}</td>', value, content)
@@ -116,8 +116,9 @@ def render_table(
     )
     id_attr = format_html(' id="{}"', table_id) if table_id else ""
     return format_html(
-        '<div class="table-scroll"><table class="result-table"{}><thead><tr>{}</tr></thead>'
-        "<tbody>{}</tbody></table></div>",
+        # Focusable: a table wider than a phone scrolls, by keyboard too.
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="Rows">'
+        '<table class="result-table"{}><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
         id_attr,
         head,
         body,

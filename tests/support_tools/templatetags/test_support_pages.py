@@ -38,4 +38,4 @@ def test_rows_read_as_a_table_with_fix_labels():
     html = render_table(rows, wording=Wording(fix_labels={"renew": "Renew"}), table_id="r")
     assert '<th scope="col">Fix</th>' in html
     assert 'Renew <code class="code-name">renew</code>' in html
-    assert '<td class="status-would_do">Would do</td>' in html
+    assert '<td class="status-would_do">would do</td>' in html
