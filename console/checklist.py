@@ -9,35 +9,48 @@ still render.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.selectors import resolve_user
+from console.history import HISTORY_LENGTH, LearnerHistory, learner_history
+from console.search import SEARCH_EMPTY, find_learners
 from enrollments.linking.pages import link_page_url
 from enrollments.linking.service import LINK_PROGRAM_ENROLLMENTS
+from enrollments.programs import WORDING as PROGRAM_WORDING
 from enrollments.programs.diagnosis import FIX_LINK, diagnose_program_enrollments
-from enrollments.selectors import user_ids_with_external_key
-from orgs.amc import DIAGNOSE_AMC_USER, FIX_ADMIN, FIX_TOKEN, diagnose_amc_user, is_amc_user
+from orgs.amc import DIAGNOSE_AMC_USER, FIX_ADMIN, FIX_TOKEN, amc_traces, diagnose_amc_user
+from orgs.amc import WORDING as AMC_WORDING
 from orgs.codes import FIX_ADD_SEATS, FIX_SYNC_DATES, diagnose_code
+from orgs.codes import WORDING as CODE_WORDING
+from orgs.membership import WORDING as MEMBERSHIP_WORDING
 from orgs.membership import Fix as MembershipFix
 from orgs.membership import diagnose_org_membership, permission_for
 from orgs.selectors import organizations_to_check, redemptions_of
 from support_tools.actors import Actor
+from support_tools.doors.wording import Wording
 from support_tools.errors import SupportError
-from support_tools.models import SupportAction
 from support_tools.results import Problem
 
 log = logging.getLogger(__name__)
-User = get_user_model()
 
-SEARCH_EMPTY = "Type an email address, a username or an external user key."
-HISTORY_LENGTH = 15
+__all__ = [
+    "HISTORY_LENGTH",
+    "SEARCH_EMPTY",
+    "LearnerChecklist",
+    "Section",
+    "find_learners",
+    "learner_checklist",
+]
+
+AMC_TITLE = "AMC access (the spinning wheel)"
+NOT_AN_AMC_ADMIN = "Not an AMC admin: {facts}. The AMC checks were not run."
+DIAGNOSE_AMC_ANYWAY = "Diagnose AMC anyway"
+SAME_CAUSE = "The same cause as “{title}” under {section} above: its fix there covers this too."
 
 
 @dataclass(frozen=True)
@@ -57,24 +70,42 @@ class Section:
     fixes: tuple[Fix, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # the section could not run: say why, keep the page
+    wording: Wording = Wording()
+    note: str | None = None  # the section's checks do not apply: say why (no colour)
+    links: tuple[tuple[str, str], ...] = ()  # (label, url): pages to go further
+    same_cause: Mapping[str, str] = field(default_factory=dict)  # code -> where it is fixed
 
     @property
     def status(self) -> str:
         if self.error is not None or any(p.severity == "error" for p in self.problems):
             return "error"
+        if self.note is not None:
+            return "not_checked"
         return "warning" if self.problems else "ok"
 
     def as_dict(self, actor: Actor | None = None) -> dict[str, Any]:
-        allowed = {f.fix: f for f in self.fixes if actor is None or actor.has_perm(f.permission)}
+        """The problems keep their JSON (code, severity, message, fix) and gain what a person
+        reads: title, fix_label, and a fix_url only for a fix that can work and that `actor`
+        may run, else a fix_note saying why there is no button."""
+        fixes = {f.fix: f for f in self.fixes}
+        problems = self.wording.present(
+            [p.as_dict() for p in self.problems],
+            may_apply=lambda fix: (
+                fix in fixes and (actor is None or actor.has_perm(fixes[fix].permission))
+            ),
+            fix_url=lambda problem: fixes[problem["fix"]].url,
+        )
+        for problem in problems:
+            if problem["code"] in self.same_cause:
+                problem.update(fix_url=None, fix_note=self.same_cause[problem["code"]])
         return {
             "key": self.key,
             "title": self.title,
             "status": self.status,
             "error": self.error,
-            "problems": [
-                {**p.as_dict(), "fix_url": allowed[p.fix].url if p.fix in allowed else None}
-                for p in self.problems
-            ],
+            "note": self.note,
+            "links": [{"label": label, "url": url} for label, url in self.links],
+            "problems": problems,
             "details": self.details,
         }
 
@@ -85,7 +116,7 @@ class LearnerChecklist:
     username: str
     email: str
     sections: tuple[Section, ...]
-    history: tuple[dict[str, Any], ...]
+    history: LearnerHistory
     actor: Actor | None = None
 
     @property
@@ -97,29 +128,15 @@ class LearnerChecklist:
             "ok": self.ok,
             "user": {"id": self.user_id, "username": self.username, "email": self.email},
             "sections": [s.as_dict(self.actor) for s in self.sections],
-            "history": list(self.history),
+            "history": [row.as_dict() for row in self.history.rows],
+            "history_previews_hidden": self.history.previews_hidden,
         }
 
 
 SectionBuilder = Callable[[Any, Actor], list[Section]]
 
 
-def find_learners(query: str, *, limit: int = 20) -> list[Any]:
-    """By email (case-insensitive, exact or partial), username, or external user key."""
-    query = (query or "").strip()
-    if not query:
-        raise SupportError(SEARCH_EMPTY)
-    exact = Q(email__iexact=query) | Q(username=query)
-    partial = Q(email__icontains=query) | Q(username__icontains=query)
-    users = list(User.objects.filter(exact).order_by("username")[:limit])
-    keyed = user_ids_with_external_key(query)
-    users += [u for u in User.objects.filter(pk__in=keyed) if u not in users]
-    if not users:
-        users = list(User.objects.filter(partial).order_by("username")[:limit])
-    return users[:limit]
-
-
-def learner_checklist(*, user: str | Any, actor: Actor) -> LearnerChecklist:
+def learner_checklist(*, user: str | Any, actor: Actor, previews: bool = False) -> LearnerChecklist:
     if not DIAGNOSE_AMC_USER.can_preview(actor):  # the console's own door: who may see users
         actor.require(DIAGNOSE_AMC_USER.preview, action="the support console")
     user_obj = resolve_user(user)
@@ -142,74 +159,97 @@ def learner_checklist(*, user: str | Any, actor: Actor) -> LearnerChecklist:
         user_id=user_obj.pk,
         username=user_obj.username,
         email=user_obj.email,
-        sections=tuple(sections),
-        history=tuple(recent_history(user_obj)),
+        sections=tuple(one_name_per_cause(sections)),
+        history=learner_history(user_obj, previews=previews),
         actor=actor,
     )
 
 
-def recent_history(user: Any) -> list[dict[str, Any]]:
-    # The console's own diagnoses (one per section per page view) would drown the rest.
-    own_reads = Q(
-        door="console", outcome__in=[SupportAction.Outcome.OK, SupportAction.Outcome.PROBLEMS]
-    )
-    rows = (
-        SupportAction.objects.filter(subject_user=user)
-        .exclude(own_reads)
-        .order_by("-created_at", "-id")
-    )
-    return [
-        {
-            "when": row.created_at.isoformat(),
-            "action": row.action,
-            "actor": row.actor_label,
-            "door": row.door,
-            "dry_run": row.dry_run,
-            "outcome": row.outcome,
-            "error": row.error,
-        }
-        for row in rows[:HISTORY_LENGTH]
-    ]
+def one_name_per_cause(sections: list[Section]) -> list[Section]:
+    """One cause, one fix button: a membership the AMC section already reports (inactive, or
+    none at all) is pointed there instead of offering a second fix under another name."""
+    amc = next((s for s in sections if s.key == "amc" and s.problems), None)
+    if amc is None:
+        return sections
+    codes = {p.code for p in amc.problems}
+    admin_orgs = set(amc.details.get("organizations") or ())
+    out = []
+    for section in sections:
+        local = (section.details.get("local") or {}).get("membership")
+        org = section.key.removeprefix("membership-")
+        cause = None
+        if section.key.startswith("membership-"):
+            if "org_mapping_inactive" in codes and local == "inactive" and org in admin_orgs:
+                cause = "org_mapping_inactive"
+            elif "no_organization" in codes and local == "missing":
+                cause = "no_organization"
+        if cause and any(p.code == "local_membership_missing" for p in section.problems):
+            note = SAME_CAUSE.format(title=AMC_WORDING.title(cause), section=AMC_TITLE)
+            section = replace(section, same_cause={"local_membership_missing": note})
+        out.append(section)
+    return out
 
 
 def _title(build: SectionBuilder) -> str:
     return build.__name__.removeprefix("_").replace("_", " ").capitalize()
 
 
+def console_url(learner: Any) -> str:
+    return reverse("support:console-learner", kwargs={"user_id": learner.pk})
+
+
 def fix_url(name: str, learner: Any, query: dict[str, Any] | None = None, **kwargs: Any) -> str:
     """The confirmation page of a fix, which leads back to the learner's console page."""
-    back = reverse("support:console-learner", kwargs={"user_id": learner.pk})
     url = reverse(name, kwargs=kwargs or None)
-    return f"{url}?{urlencode({**(query or {}), 'next': back})}"
+    return f"{url}?{urlencode({**(query or {}), 'next': console_url(learner)})}"
 
 
 # --- Sections ---------------------------------------------------------------------------------
 
+ENSURE_PERMISSIONS = {FIX_TOKEN: "run_ensure_amc_token", FIX_ADMIN: "run_ensure_amc_admin"}
+
 
 def amc_section(user: Any, actor: Actor) -> list[Section]:
-    """Only for AMC users: someone with an AMC account or an AMC-admin mapping."""
-    if not is_amc_user(user):
-        return []
+    """Always a section: the AMC's checks for anyone the AMC knows (an AMC account or token,
+    an AMC-admin mapping); for anyone else, a line saying why they were not run and a link
+    to run them anyway (a plain learner has no AMC tokens to miss)."""
+    traces = amc_traces(user)
+    if not traces.any:
+        member = (
+            f"a member of {', '.join(traces.member_of)} but not as AMC admin"
+            if traces.member_of
+            else "no organization"
+        )
+        anyway = fix_url("support:diagnose-amc-user", user, user_id=user.pk)
+        return [
+            Section(
+                key="amc",
+                title=AMC_TITLE,
+                note=NOT_AN_AMC_ADMIN.format(facts=f"{member}, no AMC account, no AMC token"),
+                links=((DIAGNOSE_AMC_ANYWAY, anyway),),
+            )
+        ]
     diagnosis = diagnose_amc_user(user=user, actor=actor)
     org = {"org": diagnosis.organizations[0]} if diagnosis.organizations else None
     fixes = (
         Fix(
             FIX_TOKEN,
             fix_url("support:ensure-amc-token", user, org, user_id=user.pk),
-            "run_ensure_amc_token",
+            ENSURE_PERMISSIONS[FIX_TOKEN],
         ),
         Fix(
             FIX_ADMIN,
             fix_url("support:ensure-amc-admin", user, org, user_id=user.pk),
-            "run_ensure_amc_admin",
+            ENSURE_PERMISSIONS[FIX_ADMIN],
         ),
     )
     return [
         Section(
             key="amc",
-            title="AMC access (the spinning wheel)",
+            title=AMC_TITLE,
             problems=diagnosis.problems,
             fixes=fixes,
+            wording=AMC_WORDING,
             details={
                 "organizations": list(diagnosis.organizations),
                 "token_check": diagnosis.token_check,
@@ -248,7 +288,14 @@ def membership_sections(user: Any, actor: Actor) -> list[Section]:
             if k not in {"ok", "problems", "user", "organization"}
         }
         sections.append(
-            Section(key=key, title=title, problems=diagnosis.problems, fixes=fixes, details=details)
+            Section(
+                key=key,
+                title=title,
+                problems=diagnosis.problems,
+                fixes=fixes,
+                details=details,
+                wording=MEMBERSHIP_WORDING,
+            )
         )
     return sections
 
@@ -286,6 +333,7 @@ def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
                     p for p in diagnosis.problems if p.code not in _EXPECTED_FOR_REDEEMER
                 ),
                 fixes=tuple(fixes),
+                wording=CODE_WORDING,
                 details={
                     "contract": contract,
                     "organization": diagnosis.details.get("organization"),
@@ -298,7 +346,7 @@ def redeemed_code_sections(user: Any, actor: Actor) -> list[Section]:
 def program_sections(user: Any, actor: Actor) -> list[Section]:
     """One section per program enrollment of the learner (enrollments' own diagnosis)."""
     diagnosis = diagnose_program_enrollments(user=user, actor=actor)
-    back = reverse("support:console-learner", kwargs={"user_id": user.pk})
+    back = console_url(user)
     sections = []
     for program in diagnosis.programs:
         fixes = ()
@@ -315,6 +363,7 @@ def program_sections(user: Any, actor: Actor) -> list[Section]:
                 title=f"Program {program.program_uuid} ({program.status})",
                 problems=program.problems,
                 fixes=fixes,
+                wording=PROGRAM_WORDING,
                 details={
                     "external_user_key": program.external_user_key,
                     "courses": [c.as_dict() for c in program.courses],

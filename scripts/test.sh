@@ -33,6 +33,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
 fi
 
+if [ ! -d tests/browser/node_modules/axe-core ]; then
+  echo "== axe-core for the browser tests' accessibility checks" >&2
+  npm ci --prefix tests/browser --no-audit --no-fund >&2
+fi
+
 echo "== Redis (the task queue's broker)" >&2
 redis_env=$(scripts/redis.sh start)
 eval "$redis_env"

@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 
 from enrollments.linking.pages import link_page_url
+from enrollments.linking.service import LINK_PROGRAM_ENROLLMENTS
 from enrollments.programs.diagnosis import (
     DIAGNOSE_PROGRAM_ENROLLMENTS,
     FIX_LINK,
     ProgramDiagnosis,
     diagnose_program_enrollments,
 )
+from enrollments.programs.labels import WORDING
 from support_tools.actors import Actor
 from support_tools.doors.pages import DiagnosisPage
 
@@ -27,6 +29,8 @@ class DiagnoseProgramEnrollmentsPage(DiagnosisPage):
     title = "Diagnose program enrollments"
     user_tool = "Diagnose programs"
     action = DIAGNOSE_PROGRAM_ENROLLMENTS
+    wording = WORDING
+    fix_actions = {FIX_LINK: LINK_PROGRAM_ENROLLMENTS}
     intro = (
         "Checks that each program course enrollment of the learner holds their course "
         "enrollment, active as the program says and in the masters track, and that no course "

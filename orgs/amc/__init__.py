@@ -5,6 +5,8 @@ diagnose_amc_user(user=..., actor=...)                                -> AmcDiag
 ensure_amc_token(user=..., organization=..., actor=..., dry_run=False) -> EnsureAmcTokenResult
 ensure_amc_admin(user=..., organization=..., actor=..., dry_run=False) -> EnsureAmcAdminResult
 is_amc_user(user)                                                      -> bool
+amc_traces(user)                                                       -> AmcTraces
+TITLES, FIX_LABELS, WORDING: the playbook in words for the admin pages and the console
 """
 
 from orgs.amc.diagnosis import (
@@ -14,7 +16,8 @@ from orgs.amc.diagnosis import (
     AmcDiagnosis,
     diagnose_amc_user,
 )
-from orgs.amc.selectors import is_amc_user
+from orgs.amc.labels import FIX_LABELS, TITLES, WORDING
+from orgs.amc.selectors import AmcTraces, amc_traces, is_amc_user
 from orgs.amc.services import (
     ENSURE_AMC_ADMIN,
     ENSURE_AMC_TOKEN,
@@ -29,10 +32,15 @@ __all__ = [
     "ENSURE_AMC_ADMIN",
     "ENSURE_AMC_TOKEN",
     "FIX_ADMIN",
+    "FIX_LABELS",
     "FIX_TOKEN",
+    "TITLES",
+    "WORDING",
     "AmcDiagnosis",
+    "AmcTraces",
     "EnsureAmcAdminResult",
     "EnsureAmcTokenResult",
+    "amc_traces",
     "diagnose_amc_user",
     "ensure_amc_admin",
     "ensure_amc_token",

@@ -7,6 +7,7 @@ add_contract_seats(contract=..., seats=..., reason=..., actor=..., dry_run=False
 
 Reads: resolve_contract (an id or "ORG:contract name"), resolve_code (as pasted),
 code_state / codes_with_state (one phrase per code, for lists). Error texts are constants here.
+TITLES, FIX_LABELS, WORDING: the playbook in words for the admin pages and the console.
 """
 
 from orgs.codes.diagnosis import (
@@ -17,6 +18,7 @@ from orgs.codes.diagnosis import (
     CodeDiagnosis,
     diagnose_code,
 )
+from orgs.codes.labels import FIX_LABELS, TITLES, WORDING
 from orgs.codes.normalise import (
     AT_INVALID,
     CODE_EMPTY,
@@ -68,6 +70,7 @@ __all__ = [
     "DIAGNOSE_CODE",
     "DIAGNOSE_PERMISSION",
     "FIX_ADD_SEATS",
+    "FIX_LABELS",
     "FIX_SYNC_DATES",
     "REASON_REQUIRED",
     "SEATS_ABOVE_LIMIT",
@@ -76,6 +79,8 @@ __all__ = [
     "SEATS_LIMIT_MAX",
     "SYNC_CODE_DATES",
     "SYNC_TARGET_REQUIRED",
+    "TITLES",
+    "WORDING",
     "AddContractSeatsResult",
     "CodeDiagnosis",
     "NormalisedCode",

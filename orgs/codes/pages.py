@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -16,6 +16,7 @@ from orgs.codes import (
     FIX_ADD_SEATS,
     FIX_SYNC_DATES,
     SYNC_CODE_DATES,
+    WORDING,
     add_contract_seats,
     diagnose_code,
     resolve_contract,
@@ -55,6 +56,9 @@ class DiagnoseCodePage(DiagnosisPage):
     )
     form_class = DiagnoseCodeForm
     template_name = "orgs/admin/diagnose_code.html"
+    wording = WORDING
+    # Adding seats is the leads' commercial decision: support sees no button for it.
+    fix_actions = {FIX_SYNC_DATES: SYNC_CODE_DATES, FIX_ADD_SEATS: ADD_CONTRACT_SEATS}
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
         return diagnose_code(
@@ -99,6 +103,7 @@ class SyncCodeDatesPage(ActionPage):
         "to the contract's start and end. Codes already aligned are left alone."
     )
     action = SYNC_CODE_DATES
+    wording = WORDING
     form_class = SyncCodeDatesForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
@@ -124,20 +129,28 @@ class AddContractSeatsPage(ActionPage):
     route = "contracts/<int:contract_id>/add-seats/"
     title = "Add seats to a contract"
     action = ADD_CONTRACT_SEATS
+    wording = WORDING
     form_class = AddContractSeatsForm
 
-    def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
+    def contract(self) -> Any:
         try:
-            contract = resolve_contract(url_kwargs["contract_id"])
+            return resolve_contract(self.kwargs["contract_id"])
         except SupportError as exc:
             raise Http404(exc.message) from None
+
+    def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
+        # The limit seen now: applying the same form twice then adds the seats once.
+        return {"expected_max_learners": self.contract().max_learners}
+
+    def render(self, request: HttpRequest, form: forms.Form, **extra: Any) -> HttpResponse:
+        # Read when the page is drawn, so that after Apply it shows the new limit.
+        contract = self.contract()
         limit = contract.max_learners or "unlimited"
         self.intro = (
             f"{contract}: {seats_used_of(contract)} of {limit} seats used. Raising the limit "
             "is a commercial decision: it needs the support leads' permission and a reason."
         )
-        # The limit seen now: applying the same form twice then adds the seats once.
-        return {"expected_max_learners": contract.max_learners}
+        return super().render(request, form, **extra)
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:
         return add_contract_seats(

@@ -9,6 +9,7 @@ from orgs.membership.diagnosis import (
     diagnose_org_membership,
 )
 from orgs.membership.fixes import KEYCLOAK_FIXES, permission_for
+from orgs.membership.labels import FIX_LABELS, TITLES, WORDING
 from orgs.membership.names import VIEW_PERMISSION, Fix
 from orgs.membership.repair import (
     FIX_PERMISSION_DENIED,
@@ -26,12 +27,15 @@ from orgs.membership.repair import (
 __all__ = [
     "DIAGNOSE_ORG_MEMBERSHIP",
     "REPAIR_ORG_MEMBERSHIP",
+    "FIX_LABELS",
     "FIX_PERMISSION_DENIED",
     "KEYCLOAK_FIXES",
     "REPAIR_KEYCLOAK_DOWN",
     "REPAIR_STOPPED",
+    "TITLES",
     "UNKNOWN_FIX",
     "VIEW_PERMISSION",
+    "WORDING",
     "Fix",
     "FixOutcome",
     "MembershipDiagnosis",

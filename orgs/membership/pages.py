@@ -18,11 +18,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views import View
 
+from orgs.choices import organization_field
 from orgs.membership import (
     DIAGNOSE_ORG_MEMBERSHIP,
+    FIX_LABELS,
     REPAIR_ORG_MEMBERSHIP,
+    WORDING,
     Fix,
     diagnose_org_membership,
+    permission_for,
     repair_org_membership,
 )
 from orgs.models import Organization, UserOrganizationMapping
@@ -45,7 +49,7 @@ class MembershipForm(forms.Form):
 
 class RepairForm(MembershipForm):
     fix = forms.ChoiceField(
-        choices=[("", "Every safe fix")] + [(f.value, f.value) for f in Fix],
+        choices=[("", "Every safe fix")] + [(f.value, FIX_LABELS[f.value]) for f in Fix],
         required=False,
         help_text="Fixes changing Keycloak need the permission to repair Keycloak memberships.",
     )
@@ -54,6 +58,19 @@ class RepairForm(MembershipForm):
 def diagnose_url(user_id: int, org: str | None = None) -> str:
     url = reverse("support:diagnose-org-membership", kwargs={"user_id": user_id})
     return f"{url}?{urlencode({'org': org})}" if org else url
+
+
+class _LearnerOrganizations:
+    """The organization is picked from the learner's own (and the one a link names)."""
+
+    kwargs: dict[str, Any]
+    form_class: type[forms.Form]
+
+    def make_form(self, **kwargs: Any) -> forms.Form:
+        form = self.form_class(**kwargs)
+        named = (kwargs.get("data") or {}).get("org")
+        form.fields["org"] = organization_field(self.kwargs["user_id"], named=named)
+        return form
 
 
 def _learner(page: View) -> Any:
@@ -66,7 +83,7 @@ def _learner(page: View) -> Any:
     return user
 
 
-class DiagnoseMembershipPage(DiagnosisPage):
+class DiagnoseMembershipPage(_LearnerOrganizations, DiagnosisPage):
     name = "diagnose-org-membership"
     route = "orgs/membership/<int:user_id>/diagnose/"
     title = "Diagnose membership"
@@ -76,7 +93,12 @@ class DiagnoseMembershipPage(DiagnosisPage):
         "membership, Keycloak (when the organization carries an SSO id) and the local records."
     )
     action = DIAGNOSE_ORG_MEMBERSHIP
+    wording = WORDING
     form_class = MembershipForm
+
+    def may_apply_fix(self, actor: Actor, fix: str) -> bool:
+        # Each fix has its own permission: Keycloak's need more than the local ones.
+        return fix in set(Fix) and actor.has_perm(permission_for(Fix(fix)))
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
         return diagnose_org_membership(user=_learner(self), organization=data["org"], actor=actor)
@@ -90,7 +112,7 @@ class DiagnoseMembershipPage(DiagnosisPage):
         return f"{url}?{urlencode({'org': data['org'].short_name, 'fix': problem['fix']})}"
 
 
-class RepairMembershipPage(ActionPage):
+class RepairMembershipPage(_LearnerOrganizations, ActionPage):
     name = "repair-org-membership"
     route = "orgs/membership/<int:user_id>/repair/"
     title = "Repair membership"
@@ -100,6 +122,7 @@ class RepairMembershipPage(ActionPage):
         "is an error, which says what Keycloak had done."
     )
     action = REPAIR_ORG_MEMBERSHIP
+    wording = WORDING
     form_class = RepairForm
 
     def run(self, data: dict[str, Any], actor: Actor, *, dry_run: bool) -> Any:

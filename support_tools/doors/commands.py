@@ -85,8 +85,16 @@ class SupportCommand(BaseCommand):
             self.stdout.write(render_text(data))
 
 
+CHANGES_APPLIED = "Changes applied."
+NOTHING_NEEDED = "Nothing needed changing."
+DRY_RUN_NOTHING = "Dry run: nothing would change."
+DRY_RUN_WOULD = "Dry run, nothing written. Would change: {what}."
+# Row statuses that are not a change (a failed row changes nothing).
+NOT_A_CHANGE = {"unchanged", "skipped", "error", "failed"}
+
+
 def render_text(data: dict[str, Any]) -> str:
-    """A readable form of the JSON: the checklist first, then the rest."""
+    """A readable form of the JSON: the checklist first, what changed (or would), the rest."""
     lines: list[str] = []
     if "problems" in data:
         lines.append("OK: no problem found." if data.get("ok") else "Problems found:")
@@ -95,8 +103,7 @@ def render_text(data: dict[str, Any]) -> str:
             fix = f"  [fix: {p['fix']}]" if p.get("fix") else ""
             lines.append(f"  {mark} {p['code']}: {p['message']}{fix}")
     if "changed" in data:
-        verb = "would change" if data.get("dry_run") else "changed"
-        lines.append(f"Something {verb}." if data["changed"] else "Nothing to change.")
+        lines.append(_change_line(data))
     for key, value in data.items():
         if key in {"problems", "ok", "changed", "dry_run", "results"}:
             continue
@@ -104,3 +111,35 @@ def render_text(data: dict[str, Any]) -> str:
     for row in data.get("results", []):
         lines.append("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return "\n".join(lines)
+
+
+def _change_line(data: dict[str, Any]) -> str:
+    if not data["changed"]:
+        return DRY_RUN_NOTHING if data.get("dry_run") else NOTHING_NEEDED
+    if not data.get("dry_run"):
+        return CHANGES_APPLIED
+    return DRY_RUN_WOULD.format(what=", ".join(_what_changes(data)) or "see below")
+
+
+def _what_changes(data: dict[str, Any]) -> list[str]:
+    """What a dry run would change, read from the shapes results share: rows with a status,
+    parts {"created"/"updated": true}, mappings "created"/"updated", counts *_updated/_added."""
+    parts: list[str] = []
+    statuses: dict[str, int] = {}
+    for row in data.get("results") or []:
+        status = row.get("status") if isinstance(row, dict) else None
+        if status and status not in NOT_A_CHANGE:
+            statuses[status] = statuses.get(status, 0) + 1
+    parts += [f"{status.replace('_', ' ')} {n}" for status, n in statuses.items()]
+    for key, value in data.items():
+        name = key.replace("_", " ")
+        if isinstance(value, dict):
+            if value.get("created") is True:
+                parts.append(f"{name} created")
+            elif value.get("updated") is True:
+                parts.append(f"{name} updated")
+            one = name.removesuffix("s")
+            parts += [f"{k} {one} {v}" for k, v in value.items() if v in ("created", "updated")]
+        elif key.endswith(("_updated", "_added")) and type(value) is int and value > 0:
+            parts.append(f"{name} {value}")
+    return parts

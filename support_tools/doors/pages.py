@@ -9,6 +9,7 @@ collects them and the project mounts them under /admin/support/ with URL names
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django import forms
@@ -17,10 +18,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 
 from support_tools.actors import Actor
+from support_tools.doors.wording import Wording
 from support_tools.errors import ErrorKind, SupportError
 from support_tools.permissions import ActionSpec
 
@@ -52,6 +54,8 @@ class SupportPage(View):
     intro: ClassVar[str] = ""
     # A button with this label on every user's admin page (the route takes `user_id`).
     user_tool: ClassVar[str | None] = None
+    # The playbook in words: problem titles, fix labels, fixes that cannot work.
+    wording: ClassVar[Wording] = Wording()
 
     def initial(self, request: HttpRequest, **url_kwargs: Any) -> dict[str, Any]:
         return {}
@@ -72,6 +76,7 @@ class SupportPage(View):
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = ""
+        result = extra.get("result")
         context = {
             **admin.site.each_context(request),
             "next_url": next_url,
@@ -80,6 +85,9 @@ class SupportPage(View):
             "form": form,
             "page": self,
             "can_apply": self.can_apply(request),
+            # Apply only when the dry run found something to change.
+            "offer_apply": bool(extra.get("preview") and result and result.get("changed"))
+            and self.can_apply(request),
             **extra,
         }
         return TemplateResponse(request, self.template_name, context, status=status)
@@ -98,12 +106,17 @@ class SupportPage(View):
             status = 500
         return self.render(request, form, status=status)
 
+    def make_form(self, **kwargs: Any) -> forms.Form:
+        """The page's form; pages whose choices depend on the URL (a learner's organizations)
+        build it here."""
+        return self.form_class(**kwargs)
+
     def _bound_from_query(self, request: HttpRequest, initial: dict[str, Any]) -> forms.Form:
         names = set(self.form_class.base_fields) - {"next"}
         if names & set(request.GET):
             data = {**{k: v for k, v in initial.items() if k in names}, **request.GET.dict()}
-            return self.form_class(data=data, initial=initial)
-        return self.form_class(initial=initial)
+            return self.make_form(data=data, initial=initial)
+        return self.make_form(initial=initial)
 
 
 class ActionPage(SupportPage):
@@ -119,7 +132,7 @@ class ActionPage(SupportPage):
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         self.check_view(request)
-        form = self.form_class(
+        form = self.make_form(
             data=request.POST, files=request.FILES, initial=self.initial(request, **kwargs)
         )
         if not form.is_valid():
@@ -141,6 +154,8 @@ class ActionPage(SupportPage):
 
 class DiagnosisPage(SupportPage):
     form_method = "get"
+    # The repair behind each fix name: its button shows only to who may apply it.
+    fix_actions: ClassVar[Mapping[str, ActionSpec]] = {}
 
     def run(self, data: dict[str, Any], actor: Actor) -> Any:
         raise NotImplementedError
@@ -150,16 +165,36 @@ class DiagnosisPage(SupportPage):
     ) -> str | None:
         return None
 
+    def may_apply_fix(self, actor: Actor, fix: str) -> bool:
+        spec = self.fix_actions.get(fix)
+        return spec is not None and spec.can_apply(actor)
+
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         self.check_view(request)
         form = self._bound_from_query(request, self.initial(request, **kwargs))
         if not (form.is_bound and form.is_valid()):
             return self.render(request, form)
+        actor = self.actor(request)
         try:
-            result = self.run(form.cleaned_data, self.actor(request))
+            result = self.run(form.cleaned_data, actor)
         except Exception as exc:  # noqa: BLE001 - every failure gets the admin's own page
             return self.failed(request, form, exc)
         data = result.as_dict()
-        for problem in data.get("problems", []):
-            problem["fix_url"] = self.fix_url(problem, data, form.cleaned_data)
+
+        def url(problem: dict[str, Any]) -> str | None:
+            found = self.fix_url(problem, data, form.cleaned_data)
+            return with_back(found, request.get_full_path()) if found else None
+
+        data["problems"] = self.wording.present(
+            data.get("problems", []),
+            may_apply=lambda fix: self.may_apply_fix(actor, fix),
+            fix_url=url,
+        )
         return self.render(request, form, result=data, diagnosis=True)
+
+
+def with_back(url: str, back: str) -> str:
+    """`url` leading back to `back` after Apply, unless it already names where to go."""
+    if "next=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': back})}"

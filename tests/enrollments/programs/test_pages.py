@@ -55,7 +55,8 @@ def test_the_page_runs_the_diagnosis_and_links_the_fix(client, support_user, lea
         "next": [url(lea)],
     }
     html = page.content.decode()
-    assert 'data-code="staff_role_waiting"' in html and "Fix: link_program_enrollments" in html
+    assert 'data-code="staff_role_waiting"' in html and "Link the learner&#x27;s key again" in html
+    assert "A course staff role is still waiting" in html  # the title; the code stays as small text
     audit = SupportAction.objects.get()
     assert (audit.door, audit.subject_user, audit.outcome) == ("admin", lea, "ok")
 

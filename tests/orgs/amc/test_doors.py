@@ -241,10 +241,14 @@ def test_admin_page_refuses_apply_without_permission(amc_app, org, ann, client, 
 
 
 def test_admin_page_shows_support_errors(amc_app, org, ann, client, support_user):
+    OrganizationFactory(short_name="globex", email_domains=["globex.example"])
     client.force_login(support_user)
     url = reverse("support:ensure-amc-admin", kwargs={"user_id": ann.pk})
-    response = client.post(url, {"org": "nowhere", "preview": "1"})
-    assert "No organization has the short name or name" in response.content.decode()
+    # The organization is picked from the learner's own; one a link names is still checked.
+    response = client.post(url, {"org": "globex", "preview": "1"})
+    assert "Nothing ties ann to globex" in response.content.decode()
+    unknown = client.post(url, {"org": "nowhere", "preview": "1"})
+    assert "Select a valid choice" in unknown.content.decode()
 
 
 def test_audit_trail_is_read_only_in_admin(client, admin_user, amc_app, org, ann):

@@ -83,7 +83,7 @@ def test_add_seats_command(full):
     assert json.loads(run_command(*args, "--from", "2"))["changed"] is False
     assert Contract.objects.get().max_learners == 5
     text = run_command("add_contract_seats", str(full.pk), "--seats", "1", "--reason", "x")
-    assert "Something changed." in text
+    assert "Changes applied." in text
 
 
 def test_add_seats_command_refuses_a_blank_reason(full):

@@ -28,16 +28,26 @@ def test_diagnosis_page_form_then_green_verdict(client, viewer_user, code):
     assert "All checks passed." in body and "verdict-ok" in body
 
 
-def test_diagnosis_page_red_and_amber_checks_with_fix_buttons(client, support_user, full, code):
+def test_diagnosis_page_red_and_amber_checks_with_fix_buttons(
+    client, support_user, lead_user, full, code
+):
     code.expiration_date = full.end + 3 * DAY
     code.save()
-    client.force_login(support_user)
-    body = _body(client.get(reverse("support:diagnose-code"), {"code": CODE}))
-    assert 'class="check-error" data-code="contract_full"' in body
-    assert 'class="check-warning" data-code="code_dates_mismatch"' in body
+    client.force_login(lead_user)
+    url = reverse("support:diagnose-code")
+    body = _body(client.get(url, {"code": CODE}))
+    assert 'class="check check-error" data-code="contract_full"' in body
+    assert 'class="check check-warning" data-code="code_dates_mismatch"' in body
     seats = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
-    assert f'href="{seats}"' in body
-    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}"' in body
+    assert f'href="{seats}?next=' in body
+    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}&amp;next=' in body
+    assert "Add seats to the contract" in body and "The contract is full" in body
+    # Adding seats is the leads' decision: support sees the problem, not the button.
+    client.force_login(support_user)
+    body = _body(client.get(url, {"code": CODE}))
+    assert 'data-code="contract_full"' in body and seats not in body
+    assert "needs a permission you do not have" in body
+    assert f'href="{reverse("support:sync-code-dates")}?code={CODE}&amp;next=' in body
 
 
 def test_diagnosis_page_suggestion_links_rerun_the_diagnosis(client, support_user, code):
@@ -155,3 +165,40 @@ def test_add_seats_page_refuses_an_invisible_reason(client, lead_user, full):
     body = _body(client.post(url, {"seats": "1", "reason": "\u200b", "apply": "1"}))
     assert "Give a reason for adding seats" in body
     assert Contract.objects.get().max_learners == 2
+
+
+# --- what the pages say after issue 10 -----------------------------------------------------------
+
+
+def test_add_seats_outcome_shows_the_new_limit(client, lead_user, full):
+    url = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    client.force_login(lead_user)
+    form = {"seats": "3", "reason": "Order 77", "expected_max_learners": "2", "apply": "1"}
+    applied = _body(client.post(url, form))
+    assert "2 of 5 seats used" in applied and "2 of 2 seats used" not in applied
+    assert "Expected max learners" not in applied  # no label for the hidden limit
+
+
+def test_a_suggestion_keeps_the_user_and_the_moment(client, support_user, code):
+    UserFactory(username="lea")
+    client.force_login(support_user)
+    url = reverse("support:diagnose-code")
+    swapped = CODE[:3] + CODE[4] + CODE[3] + CODE[5:]
+    body = _body(client.get(url, {"code": swapped, "user": "lea", "at": "2026-12-01"}))
+    assert f'href="{url}?code={CODE}&amp;user=lea&amp;at=2026-12-01"' in body
+
+
+def test_a_dry_run_that_changes_nothing_offers_no_apply(client, support_user, code):
+    client.force_login(support_user)
+    preview = _body(client.get(reverse("support:sync-code-dates"), {"code": CODE}))
+    assert "Nothing would change" in preview and 'id="apply-button"' not in preview
+
+
+def test_the_contract_page_offers_add_seats_to_leads_only(client, support_user, lead_user, full):
+    page = reverse("admin:orgs_contract_change", args=[full.pk])
+    seats = reverse("support:add-contract-seats", kwargs={"contract_id": full.pk})
+    client.force_login(support_user)
+    body = _body(client.get(page))
+    assert seats not in body and 'id="sync-dates-link"' in body
+    client.force_login(lead_user)
+    assert seats in _body(client.get(page))

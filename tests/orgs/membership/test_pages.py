@@ -150,3 +150,22 @@ def test_a_repair_keycloak_stops_part_way_is_an_error_message(
     row = SupportAction.objects.get(action="repair_org_membership")
     assert row.door == "admin" and row.outcome == "failed"
     assert len(row.changes) == 1 and "added the user" in row.changes[0]["external"]
+
+
+def test_the_organization_is_picked_from_the_learners_own_and_fixes_read_as_words(
+    client, support_user
+):
+    from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory
+
+    lea = UserFactory(username="lea-words", email="lea@uni.example")
+    uni = OrganizationFactory(short_name="uni", name="Uni")
+    UserOrganizationMappingFactory(user=lea, organization=uni)
+    OrganizationFactory(short_name="elsewhere")
+    client.force_login(support_user)
+    url = reverse("support:repair-org-membership", kwargs={"user_id": lea.pk})
+    page = client.get(url).content.decode()
+    assert '<option value="uni"' in page and "elsewhere" not in page
+    assert '<option value="delete_password">Delete the Keycloak password</option>' in page
+    # A link naming another organization still opens on it.
+    named = client.get(url, {"org": "elsewhere"}).content.decode()
+    assert '<option value="elsewhere" selected>' in named

@@ -76,3 +76,35 @@ def test_clean_text_and_visible():
     with pytest.raises(Exception, match="control character"):
         clean_text("two\nlines", field="f")
     assert visible(" \u200b\u2060\t") == "" and visible(" a\u200bb ") == "ab"
+
+
+def test_the_text_says_what_changed_or_would_in_words():
+    from support_tools.doors.commands import (
+        CHANGES_APPLIED,
+        DRY_RUN_NOTHING,
+        NOTHING_NEEDED,
+        render_text,
+    )
+
+    token = {
+        "changed": True,
+        "dry_run": True,
+        "mappings": {"organization": "created", "site": "unchanged"},
+        "access_token": {"created": True, "expires": "2027-01-01"},
+        "amc_account": {"updated": True},
+    }
+    text = render_text(token)
+    assert (
+        "Dry run, nothing written. Would change: organization mapping created, access token "
+        "created, amc account updated." in text
+    )
+    rows = {
+        "changed": True,
+        "dry_run": True,
+        "results": [{"status": "linked"}, {"status": "error"}],
+    }
+    assert "Would change: linked 1." in render_text(rows)
+    assert CHANGES_APPLIED in render_text({**token, "dry_run": False})
+    assert NOTHING_NEEDED in render_text({"changed": False, "dry_run": False})
+    assert DRY_RUN_NOTHING in render_text({"changed": False, "dry_run": True})
+    assert "Something" not in render_text(token)

@@ -99,7 +99,7 @@ def test_text_output_lists_every_row(tmp_path):
 
     text = run(str(PROGRAM), str(sheet))
 
-    assert "Something changed." in text
+    assert "Changes applied." in text
     assert "external_user_key=EXT-1  username=ann  status=linked" in text
     assert "external_user_key=EXT-9  username=bob  status=error" in text
 
