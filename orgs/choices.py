@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from orgs.models import Organization, UserOrganizationMapping
-from orgs.selectors import organizations_to_check
+from orgs.selectors import IDENTIFIER_MAX, organizations_to_check
 
 NO_ORGANIZATION_TO_PICK = (
     "This learner is in no organization, and no organization's email domains or contracts "
@@ -28,7 +28,7 @@ def learner_organizations(user_id: int, *, named: str | None = None) -> QuerySet
     named (`?org=`), so that a page opened for another organization still shows it."""
     user = get_user_model().objects.filter(pk=user_id).first()
     pks = [org.pk for org in organizations_to_check(user)] if user is not None else []
-    if named:
+    if named and len(named) <= IDENTIFIER_MAX:  # longer than any short name: none matches
         pks += list(
             Organization.objects.filter(short_name__iexact=named.strip()).values_list(
                 "pk", flat=True
@@ -61,6 +61,8 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
+        if len(text) > IDENTIFIER_MAX:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         org = (
             self.queryset.filter(short_name__iexact=text).first()
             or self.queryset.filter(name__iexact=text).first()
