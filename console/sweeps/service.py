@@ -30,7 +30,7 @@ from django.utils import timezone
 from console.sweeps.fixes import FixOutcome, plan_fixes, require_permissions, run_call
 from console.sweeps.models import Finding as FindingRow
 from console.sweeps.models import Sweep
-from console.sweeps.playbooks import ALL_CODES, ORDER, PLAYBOOKS
+from console.sweeps.playbooks import ALL_CODES, FIXES_OF_CODE, ORDER, PLAYBOOKS
 from support_tools.actors import Actor
 from support_tools.audit import support_action
 from support_tools.errors import ErrorKind, SupportError
@@ -119,6 +119,10 @@ def run_sweep(
     codes = parse_codes(fix)
     inputs = {"playbooks": list(names), "fix": list(codes), "dry_run": dry_run}
     _refuse_unless(SWEEP.can_preview(actor), actor, inputs)
+    if codes and not dry_run:  # refused before the sweep, not after it
+        _require_fix_permissions(
+            (fix for c in codes for fix in FIXES_OF_CODE.get(c, ())), actor, inputs
+        )
     started = timezone.now()
     findings, stats = _find(names, now or started, progress)
     with support_action(SWEEP, actor=actor, inputs=inputs) as trail:
@@ -171,10 +175,7 @@ def fix_findings(
     calls, left = plan_fixes(findings)
     inputs = {"sweep": sweep.pk, "fix": list(codes), "dry_run": dry_run}
     if not dry_run:
-        try:
-            require_permissions((f.fix for f in findings), actor)
-        except SupportError as exc:
-            _refuse_unless(False, actor, inputs, exc)
+        _require_fix_permissions((f.fix for f in findings), actor, inputs)
     outcomes: list[FixOutcome] = []
     for done, call in enumerate(calls, start=1):
         outcomes.append(run_call(call, actor, dry_run=dry_run))
@@ -270,6 +271,13 @@ def _refuse_unless(
     with support_action(SWEEP, actor=actor, inputs=inputs):
         if error is not None:
             raise error
+
+
+def _require_fix_permissions(fixes: Iterable[str | None], actor: Actor, inputs: dict) -> None:
+    try:
+        require_permissions(fixes, actor)
+    except SupportError as exc:
+        _refuse_unless(False, actor, inputs, exc)
 
 
 def _find(

@@ -62,12 +62,17 @@ def find_problems(
 ) -> Iterator[Finding]:
     now = now or timezone.now()
     stats = stats if stats is not None else SweepStats()
+    application, missing = None, None
     try:
         application = amc_application()
     except SupportError as exc:
-        application = None
-        yield Finding.of(PLAYBOOK, error("amc_app_missing", exc.message), target=APP_MISSING_TARGET)
+        missing = Finding.of(
+            PLAYBOOK, error("amc_app_missing", exc.message), target=APP_MISSING_TARGET
+        )
     for user_ids in keyset_batches(_admins_after, batch_size):
+        if missing is not None:  # said once, and only where there are AMC admins
+            yield missing
+            missing = None
         stats.add("amc_admins", len(user_ids))
         yield from _check_batch(user_ids, application, now)
 
@@ -116,8 +121,10 @@ def _check_batch(user_ids: list[int], application: Any, now: dt.datetime) -> Ite
             for m in admin_mappings
             for p in _mapping_problems(name, m, sites[m.org_id], user_id, site_mappings)
         ]
-        # the fix of a token problem acts on the learner's first organization, as the console's
-        first_org = admin_mappings[0].org
+        # a token problem is the learner's, not an organization's: its fix (ensure_amc_token)
+        # runs with their first organization that has the one site the AMC needs
+        usable = [m for m in admin_mappings if len(sites[m.org_id]) == 1] or admin_mappings
+        first_org = usable[0].org
         token_problems = _token_problems(name, tokens[user_id], now, application is not None)
         problems += [(first_org, p) for p in token_problems]
         for org, problem in problems:
