@@ -10,6 +10,10 @@ from tests.orgs.keycloak_fixtures import (  # noqa: F401 - the real Keycloak's f
     keycloak_server,
     keycloak_settings,
 )
+from tests.support_tools.jobs.conftest import (  # noqa: F401 - the real worker's fixtures
+    runners,
+    worker,
+)
 
 
 @pytest.fixture
