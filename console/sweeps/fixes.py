@@ -85,6 +85,8 @@ class BulkFix:
     key: Callable[[Finding], tuple[Any, ...]]  # findings with the same key are one call
     run: Callable[[list[Finding], Actor, bool], Any]  # returns the service's Repair
     permission: Callable[[str], str] | None = None  # a fix's own permission, if it has one
+    target: Callable[[list[Finding]], str] | None = None  # what the call is about, if not
+    # its first finding's target
 
 
 def _user(finding: Finding) -> Any:
@@ -138,7 +140,13 @@ BULK_FIXES: dict[str, BulkFix] = {
     "ensure_amc_token": BulkFix(ENSURE_AMC_TOKEN, _per_learner, _amc(ensure_amc_token)),
     "ensure_amc_admin": BulkFix(ENSURE_AMC_ADMIN, _per_learner, _amc(ensure_amc_admin)),
     "sync_code_dates": BulkFix(
-        SYNC_CODE_DATES, lambda f: ("codes", f.subject_dict()["contract"]), _sync_dates
+        SYNC_CODE_DATES,
+        lambda f: ("codes", f.subject_dict()["contract"]),
+        _sync_dates,
+        target=lambda found: (
+            f"{found[0].subject_dict().get('contract_name', '')} "
+            f"({len(found)} code{'s' if len(found) > 1 else ''})"
+        ),
     ),
     "link_program_enrollments": BulkFix(
         LINK_PROGRAM_ENROLLMENTS,
@@ -209,17 +217,17 @@ def run_call(call: FixCall, actor: Actor, *, dry_run: bool) -> FixOutcome:
     try:
         result = call.bulk.run(call.findings, actor, dry_run)
     except SupportError as exc:
-        return _outcome(fix, call.findings, FAILED, exc.message)
+        return _outcome(fix, call.findings, FAILED, exc.message, call.bulk)
     except Exception as exc:  # noqa: BLE001 - one learner's failure must not stop the others
-        detail = type(exc).__name__
-        return _outcome(fix, call.findings, FAILED, UNEXPECTED.format(fix=fix, detail=detail))
+        text = UNEXPECTED.format(fix=fix, detail=type(exc).__name__)
+        return _outcome(fix, call.findings, FAILED, text, call.bulk)
     data = result.as_dict()
     # a link sheet's row error is that learner's failure (the call itself went through)
     failed = [r for r in data.get("results", []) if r.get("status") == LINK_ROW_ERROR]
     if failed:
-        return _outcome(fix, call.findings, FAILED, failed[0].get("message", ""))
+        return _outcome(fix, call.findings, FAILED, failed[0].get("message", ""), call.bulk)
     status = (WOULD_CHANGE if dry_run else CHANGED) if result.changed else UNCHANGED
-    return _outcome(fix, call.findings, status, _describe(data))
+    return _outcome(fix, call.findings, status, _describe(data), call.bulk)
 
 
 def _describe(data: dict[str, Any]) -> str:
@@ -245,12 +253,14 @@ def _describe(data: dict[str, Any]) -> str:
     return ""
 
 
-def _outcome(fix: str | None, found: list[Finding], status: str, message: str) -> FixOutcome:
+def _outcome(
+    fix: str | None, found: list[Finding], status: str, message: str, bulk: BulkFix | None = None
+) -> FixOutcome:
     first = found[0]
     return FixOutcome(
         fix=fix,
         user=first.username,
-        target=first.target,
+        target=bulk.target(found) if bulk and bulk.target else first.target,
         codes=tuple(dict.fromkeys(f.code for f in found)),
         findings=len(found),
         status=status,

@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from console.sweeps.fixes import BULK_FIXES, FIX_PERMISSIONS, plan_fixes
 from console.sweeps.jobs import ACTION
 from console.sweeps.models import Finding, Sweep
+from console.sweeps.playbooks import severity_of
 from console.sweeps.service import (
     fix_findings,
     get_sweep,
@@ -40,7 +41,7 @@ FIX_FINDINGS = ActionSpec("fix_findings", preview="auth.view_user", apply=FIX_PE
 PER_PAGE = 100
 TREND_LENGTH = 10
 CSV_COLUMNS = ("playbook", "code", "severity", "user", "target", "message", "fix")
-RAN = "Sweep {id} done: {errors} errors, {warnings} warnings."
+RAN = "Sweep {id} done. Errors: {errors}; warnings: {warnings}."
 QUEUED = "The fixes run in the background (job {id}): {url}"
 NOTHING_CHOSEN = "Choose the problems to fix."
 
@@ -198,7 +199,6 @@ def _calls(sweep: Sweep, codes: list[str]) -> int:
 
 def _count_rows(sweep: Sweep) -> list[dict[str, Any]]:
     before = previous_counts(sweep)
-    severity = dict(Finding.objects.filter(sweep=sweep).values_list("code", "severity").distinct())
     rows = []
     for playbook in sweep.playbooks:
         now = sweep.counts.get(playbook, {})
@@ -209,7 +209,7 @@ def _count_rows(sweep: Sweep) -> list[dict[str, Any]]:
                 {
                     "playbook": playbook,
                     "code": code,
-                    "severity": severity.get(code, ""),
+                    "severity": severity_of(code),
                     "count": n,
                     "previous": None if was is None else was.get(code, 0),
                     "change": None if was is None else n - was.get(code, 0),

@@ -79,3 +79,21 @@ FIXES_OF_CODE: dict[str, tuple[str, ...]] = {
     "password_blocks_idp": (Fix.DELETE_PASSWORD.value,),
     "sso_id_not_found": (Fix.CORRECT_SSO_ID.value,),
 }
+
+# The codes reported as warnings (every other one is an error), as the diagnoses report them:
+# the Health page shows a code's severity even when a sweep found none of it.
+WARNING_CODES = frozenset(
+    {
+        "access_token_expiring_soon",
+        "code_dates_mismatch",
+        "contract_nearly_full",
+        "course_enrollment_missing",
+        "course_enrollment_state",
+        "course_enrollment_mode",
+        "staff_role_waiting",
+    }
+)
+
+
+def severity_of(code: str) -> str:
+    return "warning" if code in WARNING_CODES else "error"

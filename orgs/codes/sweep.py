@@ -94,6 +94,7 @@ def _check_batch(ids: list[int], now: dt.datetime, stats: SweepStats) -> Iterato
             target=code,
             code=code,
             contract=contract_id,
+            contract_name=str(contract),
         )
     outstanding = dict(
         _outstanding(now)
