@@ -40,30 +40,37 @@ class AmcTokenState:
 def amc_token_states(
     user_ids: Iterable[int], *, application: Application | None
 ) -> dict[int, AmcTokenState]:
-    """Every user of `user_ids` gets a state; without the AMC application, no token is read."""
-    ids = list(user_ids)
+    """Every user of `user_ids` gets a state; without the AMC application, no token is read.
+
+    The queries ask for the range of the ids (an index range scan, and no list of thousands of
+    parameters to send) and keep the ids asked for."""
+    ids = sorted(user_ids)
+    if not ids:
+        return {}
+    wanted = set(ids)
+    span = {"user_id__gte": ids[0], "user_id__lte": ids[-1]}
     newest: dict[int, TokenRecord] = {}
+    refresh: dict[int, str] = {}
     if application is not None:
         rows = (
-            AccessToken.objects.filter(user_id__in=ids, application=application)
+            AccessToken.objects.filter(**span, application=application)
             .order_by("user_id", "-expires", "-id")
             .values_list("user_id", "id", "token", "expires")
         )
         for user_id, pk, token, expires in rows:
-            newest.setdefault(user_id, TokenRecord(pk, token, expires))
-    refresh: dict[int, str] = {}
-    if newest:
-        rows = (
-            RefreshToken.objects.filter(
-                access_token_id__in=[t.id for t in newest.values()], revoked__isnull=True
-            )
-            .order_by("-pk")  # the first by pk wins, as `.first()` would have it
-            .values_list("access_token_id", "token")
+            if user_id in wanted:
+                newest.setdefault(user_id, TokenRecord(pk, token, expires))
+        live = RefreshToken.objects.filter(
+            access_token__user_id__gte=ids[0],
+            access_token__user_id__lte=ids[-1],
+            access_token__application=application,
+            revoked__isnull=True,
         )
-        refresh = dict(rows)
+        # the first by primary key wins, as `.first()` would have it
+        refresh = dict(live.order_by("-pk").values_list("access_token_id", "token"))
     accounts = {
         row[0]: AmcAccountRecord(*row[1:])
-        for row in AmcAccount.objects.filter(user_id__in=ids).values_list(
+        for row in AmcAccount.objects.filter(**span).values_list(
             "user_id", "access_token", "refresh_token", "token_expires_at", "token_type"
         )
     }

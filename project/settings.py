@@ -295,7 +295,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # When Celery beat runs the sweep: a crontab in UTC ("minute hour day month weekday") or a
 # number of seconds between runs ("3600", "30s").
 SWEEP_SCHEDULE = os.environ.get("SWEEP_SCHEDULE") or "0 3 * * *"
-SWEEP_BATCH_SIZE = _env_int("SWEEP_BATCH_SIZE", 1000)
+# The rows a selector reads per batch; unset, each playbook's own (see its sweep.py).
+SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE") or 0) or None
 # Keycloak during the membership sweep: how many calls at once, and one deadline for them all.
 SWEEP_KEYCLOAK_WORKERS = _env_int("SWEEP_KEYCLOAK_WORKERS", 4)
 SWEEP_KEYCLOAK_DEADLINE_SECONDS = float(os.environ.get("SWEEP_KEYCLOAK_DEADLINE_SECONDS") or 600)

@@ -26,20 +26,26 @@ class Playbook:
     find: Callable[..., Iterator[Finding]]  # find(stats=..., now=...)
 
 
+def _batch() -> dict[str, int]:
+    """SWEEP_BATCH_SIZE when set; otherwise each selector's own batch size."""
+    size = settings.SWEEP_BATCH_SIZE
+    return {"batch_size": size} if size else {}
+
+
 def _amc(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
-    return amc.find_problems(batch_size=settings.SWEEP_BATCH_SIZE, stats=stats, now=now)
+    return amc.find_problems(**_batch(), stats=stats, now=now)
 
 
 def _membership(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
-    return membership.find_problems(batch_size=settings.SWEEP_BATCH_SIZE, stats=stats)
+    return membership.find_problems(**_batch(), stats=stats)
 
 
 def _codes(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
-    return codes.find_problems(batch_size=settings.SWEEP_BATCH_SIZE, stats=stats, now=now)
+    return codes.find_problems(**_batch(), stats=stats, now=now)
 
 
 def _programs(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
-    return programs.find_problems(batch_size=settings.SWEEP_BATCH_SIZE, stats=stats)
+    return programs.find_problems(**_batch(), stats=stats)
 
 
 PLAYBOOKS: dict[str, Playbook] = {

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.bulk import AmcTokenState, amc_token_states
@@ -40,10 +39,10 @@ SWEEP_CODES = frozenset(
         "org_site_count",
     }
 )
+# Each batch's queries cost about the same from 1,000 admins to 5,000: fewer, larger batches.
+BATCH_SIZE = 5 * DEFAULT_BATCH_SIZE
 # Said once for the whole platform rather than once per admin.
 APP_MISSING_TARGET = "AMC_OAUTH_CLIENT_ID"
-
-User = get_user_model()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,7 @@ class _Mapping:
 
 def find_problems(
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = BATCH_SIZE,
     stats: SweepStats | None = None,
     now: dt.datetime | None = None,
 ) -> Iterator[Finding]:
@@ -87,16 +86,25 @@ def _admins_after(last: int, n: int) -> list[int]:
 
 
 def _check_batch(user_ids: list[int], application: Any, now: dt.datetime) -> Iterator[Finding]:
-    names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    # the batch's range of ids, not a list of them: an index range scan, few parameters
+    lo, hi = user_ids[0], user_ids[-1]
+    span = {"user_id__gte": lo, "user_id__lte": hi}
+    names: dict[int, str] = {}
     mappings: dict[int, list[_Mapping]] = defaultdict(list)
     rows = (
-        UserOrganizationMapping.objects.filter(user_id__in=user_ids, is_amc_admin=True)
+        UserOrganizationMapping.objects.filter(**span, is_amc_admin=True)
         .order_by("user_id", "organization__short_name")
         .values_list(
-            "user_id", "organization_id", "organization__short_name", "is_active", "is_amc_admin"
+            "user_id",
+            "user__username",
+            "organization_id",
+            "organization__short_name",
+            "is_active",
+            "is_amc_admin",
         )
     )
-    for user_id, *fields in rows:
+    for user_id, username, *fields in rows:
+        names[user_id] = username
         mappings[user_id].append(_Mapping(*fields))
     org_ids = {m.org_id for ms in mappings.values() for m in ms}
     sites: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -108,9 +116,9 @@ def _check_batch(user_ids: list[int], application: Any, now: dt.datetime) -> Ite
         sites[org_id].append((site_id, domain))
     site_mappings = {
         (user_id, site_id): (active, admin)
-        for user_id, site_id, active, admin in UserSiteMapping.objects.filter(
-            user_id__in=user_ids
-        ).values_list("user_id", "site_id", "is_active", "is_amc_admin")
+        for user_id, site_id, active, admin in UserSiteMapping.objects.filter(**span).values_list(
+            "user_id", "site_id", "is_active", "is_amc_admin"
+        )
     }
     tokens = amc_token_states(user_ids, application=application)
     for user_id in user_ids:
