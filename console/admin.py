@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from console.pages import USER_TOOLS
+from console.sweeps import admin as sweeps_admin  # noqa: F401 - registers the sweeps' admin
 
 User = get_user_model()
 

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.urls import URLPattern, path
 
 from console import views
+from console.sweeps.pages import PAGES as SWEEP_PAGES
 from enrollments.linking.pages import PAGES as LINKING_PAGES
 from enrollments.programs.pages import PAGES as PROGRAM_PAGES
 from orgs.amc.pages import PAGES as AMC_PAGES
@@ -25,6 +26,7 @@ PAGES: list[type[SupportPage]] = [
     *MEMBERSHIP_PAGES,
     *LINKING_PAGES,
     *PROGRAM_PAGES,
+    *SWEEP_PAGES,
 ]
 
 

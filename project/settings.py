@@ -299,3 +299,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The worker keeps our logging (one masking handler) instead of installing its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Sweeps (issue 14): the platform-wide health check, console/sweeps/ ------------------------
+# When Celery beat runs the sweep: a crontab in UTC ("minute hour day month weekday") or a
+# number of seconds between runs ("3600", "30s").
+SWEEP_SCHEDULE = os.environ.get("SWEEP_SCHEDULE") or "0 3 * * *"
+# The rows a selector reads per batch; unset, each playbook's own (see its sweep.py).
+SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE") or 0) or None
+# Keycloak during the membership sweep: how many calls at once, and one deadline for them all.
+SWEEP_KEYCLOAK_WORKERS = _env_int("SWEEP_KEYCLOAK_WORKERS", 4)
+SWEEP_KEYCLOAK_DEADLINE_SECONDS = float(os.environ.get("SWEEP_KEYCLOAK_DEADLINE_SECONDS") or 600)
+# The findings of this many latest sweeps are kept; older sweeps keep only their counts.
+SWEEP_KEEP_FINDINGS = _env_int("SWEEP_KEEP_FINDINGS", 30)
+# Mailed when a sweep finds more errors of a kind than the one before (Django's email backend).
+SWEEP_NOTIFY_EMAILS = _env_list("SWEEP_NOTIFY_EMAILS")
+JOB_RUNNERS["sweep"] = "console.sweeps.jobs.run_sweep_job"
+# --- end of Sweeps ----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from orgs.keycloak.messages import (  # noqa: F401 - the gateway's sentences, pu
     WHY_NOT_JSON,
     WHY_NOT_KEYCLOAK_404,
     WHY_REFUSED,
+    WHY_REPEATED_MEMBERS,
     WHY_REPEATED_PAGE,
     WHY_TLS,
     WHY_TOO_BIG,
@@ -66,6 +67,7 @@ from support_tools.errors import ErrorKind, SupportError
 PASSWORD = "password"
 ORG_PAGE_SIZE = 100
 ORG_SCAN_LIMIT = ORG_PAGE_SIZE  # the old name; the scan now pages through every organization
+MEMBER_PAGE_SIZE = 100
 
 
 def is_configured() -> bool:
@@ -90,6 +92,16 @@ def gateway() -> KeycloakGateway:
         client_id=settings.KEYCLOAK_CLIENT_ID,
         client_secret=settings.KEYCLOAK_CLIENT_SECRET,
         timeout=settings.KEYCLOAK_TIMEOUT_SECONDS,
+    )
+
+
+def _user(data: Any) -> KeycloakUser:
+    user = _object(data, "a user")
+    return KeycloakUser(
+        id=_text(user, "id", "a user", required=True),
+        username=_text(user, "username", "a user"),
+        email=_text(user, "email", "a user"),
+        enabled=_flag(user, "enabled", "a user"),
     )
 
 
@@ -121,12 +133,7 @@ class KeycloakGateway:
             for data in users:
                 user = _object(data, "a user")
                 if _text(user, "email", "a user").lower() == wanted:
-                    return KeycloakUser(
-                        id=_text(user, "id", "a user", required=True),
-                        username=_text(user, "username", "a user"),
-                        email=_text(user, "email", "a user"),
-                        enabled=_flag(user, "enabled", "a user"),
-                    )
+                    return _user(user)
         return None
 
     def credentials(self, user_id: str) -> list[Credential]:
@@ -196,6 +203,32 @@ class KeycloakGateway:
                     break
                 first += ORG_PAGE_SIZE
         return sorted(found.values(), key=lambda o: (o.name, o.id))
+
+    def organization_members(self, organization_id: str) -> Iterator[list[KeycloakUser]]:
+        """The organization's members, page by page: each page is one gateway call with its own
+        deadline, so a large organization is read without one deadline for all of it. The pages
+        come lazily; a failure raises where the next page was asked for."""
+        first = 0
+        seen: set[str] = set()
+        while True:
+            with self._call("list the organization's members") as call:
+                page = _list(
+                    call.get(
+                        f"organizations/{_seg(organization_id)}/members",
+                        {"first": first, "max": MEMBER_PAGE_SIZE},
+                    ),
+                    "the members",
+                )
+                members = [_user(item) for item in page]
+                ids = {m.id for m in members}
+                # a server that ignores `first` would otherwise keep this loop going
+                if len(members) > MEMBER_PAGE_SIZE or (members and ids <= seen):
+                    raise MalformedAnswer(WHY_REPEATED_MEMBERS)
+            seen |= ids
+            yield members
+            if len(members) < MEMBER_PAGE_SIZE:
+                return
+            first += MEMBER_PAGE_SIZE
 
     def session_count(self, user_id: str) -> int:
         with self._call("list the user's sessions") as call:

@@ -256,6 +256,7 @@ class FakeKeycloak:
                 ("manage-realm",),
             ),
             (r"/organizations/([^/]+)/members", "POST", self._add_member, ("manage-realm",)),
+            (r"/organizations/([^/]+)/members", "GET", self._members, ("manage-realm",)),
         ]
 
     def _admin(self, bearer, handler, roles, found, query, body):
@@ -368,6 +369,19 @@ class FakeKeycloak:
         if self._user(user_id) is None:
             return 404, {"error": "HTTP 404 Not Found"}
         return 200, [_org_rep(o) for o in self.orgs.values() if user_id in o.members]
+
+    def _members(self, org_id, *, query, body):
+        if (org := self.orgs.get(org_id)) is None:
+            return 404, {"errorMessage": "Organization not found."}
+        first = int((query.get("first") or ["0"])[0])
+        count = int((query.get("max") or ["10"])[0])
+        if self.fault_mode == Fault.IGNORE_FIRST:
+            first = 0
+        # Keycloak lists members by username
+        members = sorted((self.users[i] for i in org.members), key=lambda u: u.username)
+        return 200, [
+            {**_user_rep(u), "membershipType": "UNMANAGED"} for u in members[first : first + count]
+        ]
 
     def _add_member(self, org_id, *, query, body):
         if (org := self.orgs.get(org_id)) is None:

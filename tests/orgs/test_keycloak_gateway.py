@@ -25,6 +25,7 @@ from orgs.keycloak import (
     WHY_NOT_JSON,
     WHY_NOT_KEYCLOAK_404,
     WHY_REFUSED,
+    WHY_REPEATED_MEMBERS,
     WHY_REPEATED_PAGE,
     WHY_UNEXPECTED_STATUS,
     KeycloakGateway,
@@ -186,6 +187,30 @@ def test_pages_through_all_organizations(world, gw, monkeypatch):
     last = world.org(name=f"Zz page {world.tag} 9", alias=f"zz-last-{world.tag}")
 
     assert [o.id for o in gw.find_organizations(last.alias)] == [last.id]
+
+
+def test_lists_an_organization_s_members_page_by_page(world, gw, monkeypatch):
+    monkeypatch.setattr(keycloak, "MEMBER_PAGE_SIZE", 2)
+    org, other = world.org(), world.org()
+    members = [world.user(f"m{n}.{world.tag}@{org.domain}") for n in range(5)]
+    for member in members:
+        world.add_member(org, member)
+    world.add_member(other, world.user(f"elsewhere.{world.tag}@{other.domain}"))
+
+    pages = list(gw.organization_members(org.id))
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    listed = {(u.id, u.email, u.username, u.enabled) for page in pages for u in page}
+    assert listed == {(m.id, m.email.lower(), m.username, True) for m in members}
+    assert [list(p) for p in gw.organization_members(world.org().id)] == [[]]
+
+
+def test_members_of_an_unknown_organization_are_an_http_404(world, gw):
+    with pytest.raises(SupportError) as exc:
+        list(gw.organization_members(NO_SUCH_ORG))
+    assert exc.value.message == KEYCLOAK_FAILED.format(
+        status=404, what="list the organization's members"
+    )
 
 
 @pytest.mark.django_db
@@ -379,6 +404,11 @@ CALLS = {
         "search organizations named 'Acme University' or 'acme'",
         None,
     ),
+    "organization_members": (
+        lambda gw, s: list(gw.organization_members(s.org_id)),
+        "list the organization's members",
+        None,
+    ),
     "session_count": (lambda gw, s: gw.session_count(s.user_id), "list the user's sessions", None),
     "delete_credential": (
         lambda gw, s: gw.delete_credential(s.user_id, s.password_id),
@@ -474,6 +504,7 @@ def test_a_faulty_token_endpoint_fails_the_call(fake, seeded, caplog, name, mode
         "get_organization",
         "organization_identity_providers",
         "find_organizations",
+        "organization_members",
     ],
 )
 def test_answers_missing_an_id_or_of_the_wrong_types_are_refused(fake, seeded, caplog, name, mode):
@@ -526,6 +557,21 @@ def test_a_listing_that_ignores_paging_is_refused(fake, seeded, monkeypatch):
 
     assert exc.value.message == KEYCLOAK_MALFORMED.format(
         url=fake.url, what="search organizations named 'Zeta'", why=WHY_REPEATED_PAGE
+    )
+    assert len(fake.seen("admin")) == 2
+
+
+def test_a_member_listing_that_ignores_paging_is_refused(fake, seeded, monkeypatch):
+    monkeypatch.setattr(keycloak, "MEMBER_PAGE_SIZE", 1)
+    fake.add_member(seeded.org_id, fake.add_user("bob", "bob@acme.test"))
+    gw = fake_gateway(fake)
+    fake.fault(Fault.IGNORE_FIRST)
+
+    with pytest.raises(SupportError) as exc:
+        list(gw.organization_members(seeded.org_id))
+
+    assert exc.value.message == KEYCLOAK_MALFORMED.format(
+        url=fake.url, what="list the organization's members", why=WHY_REPEATED_MEMBERS
     )
     assert len(fake.seen("admin")) == 2
 

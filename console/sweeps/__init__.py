@@ -1,0 +1,1 @@
+"""Sweeps: every playbook's diagnoses across the platform (see console/README.md, Sweeps)."""
