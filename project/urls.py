@@ -18,6 +18,7 @@ API_MODULES = [
     "enrollments.linking.api",
     "enrollments.programs.api",
     "console.api",
+    "console.sweeps.api",
     "support_tools.jobs.api",
 ]
 
