@@ -39,6 +39,7 @@ from django.db.models import Lookup
 MAX_PARAMS = 30_000
 
 _PLAIN = (int, str, bool, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 class AnyOf(Lookup):
@@ -51,11 +52,28 @@ class AnyOf(Lookup):
     def as_sql(self, compiler: Any, conn: Any) -> tuple[str, list[Any]]:
         lhs, params = self.process_lhs(compiler, conn)
         array = f"{self.lhs.output_field.cast_db_type(conn)}[]"
-        return f"{lhs} = ANY(%s::{array})", [*params, list(self.rhs)]
+        return f"{lhs} = ANY(%s::{array})", [*params, array_literal(list(self.rhs))]
 
     def as_sqlite(self, compiler: Any, conn: Any) -> tuple[str, list[Any]]:
         lhs, params = self.process_lhs(compiler, conn)
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(list(self.rhs))]
+
+
+def array_literal(values: list[Any]) -> str | list[Any]:
+    """The PostgreSQL array literal of a list of ints, bools or strs (None as NULL), made in
+    C-level joins: psycopg would dump the list element by element. Other lists are returned as
+    they are, for psycopg."""
+    types = set(map(type, values))
+    if types <= {int, bool}:
+        return "{" + ",".join(map(str, values)) + "}"  # True/False are boolean input too
+    if types == {str}:
+        # Each element double-quoted: inside, only the backslash and the double quote are special.
+        if '"' in (text := "".join(values)) or "\\" in text:
+            values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+        return '{"' + '","'.join(values) + '"}'
+    if types <= {int, bool, type(None)}:
+        return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+    return values
 
 
 def _chunks(rows: Sequence[tuple], width: int) -> list[Sequence[tuple]]:
@@ -90,7 +108,7 @@ class _Columns:
             self.expressions.append(f"v.{alias}")
             self.arrays.append(f"%s::{db_type}[]")
             self.aliases.append(alias)
-            self.lists.append(values)
+            self.lists.append(array_literal(values))
 
     @property
     def source(self) -> str:
@@ -98,7 +116,7 @@ class _Columns:
 
 
 def _prepared(f: models.Field, column: Sequence[Any]) -> list[Any]:
-    if all(type(v) in _PLAIN for v in column):
+    if set(map(type, column)) <= _PLAIN_TYPES:
         return list(column)
     cache: dict[Any, Any] = {}  # a timestamp shared by every row is prepared once
     return [cache[v] if v in cache else cache.setdefault(v, _prep(f, v)) for v in column]
@@ -109,8 +127,10 @@ def _prep(f: models.Field, value: Any) -> Any:
 
 
 def _all_equal(values: list[Any]) -> bool:
-    first = values[0]
-    return all(type(v) is type(first) and v == first for v in values)
+    try:
+        return len(set(values)) == 1 and len(set(map(type, values))) == 1
+    except TypeError:  # unhashable
+        return False
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:

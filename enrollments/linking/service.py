@@ -57,8 +57,8 @@ PERMISSION = "run_link_program_enrollments"
 # A dry run only reads: it needs view access to program enrollments, not the run permission.
 DRY_RUN_PERMISSION = "enrollments.view_programenrollment"
 LINK_PROGRAM_ENROLLMENTS = ActionSpec(ACTION, preview=DRY_RUN_PERMISSION, apply=(PERMISSION,))
-BATCH_SIZE = 500
-STEP_BATCHES = 4
+BATCH_SIZE = 2000
+STEP_BATCHES = 1
 # The outcome, in the audit trail, of the learner a relink took the key from.
 UNLINKED = "unlinked"
 
