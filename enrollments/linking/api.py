@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -15,10 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollments.linking.csv_rows import parse_link_rows
+from enrollments.linking.jobs import start_link_job
 from enrollments.linking.service import link_program_enrollments
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
 from support_tools.errors import SupportError
+from support_tools.jobs.api import job_accepted
 
 NO_ROWS_GIVEN = (
     'Give the rows: a JSON body {"rows": [{"external_user_key": ..., "username": ...}]}, '
@@ -87,6 +90,12 @@ class LinkProgramEnrollmentsView(APIView):
             pairs = parse_link_rows(raw.read() if hasattr(raw, "read") else raw)
         else:
             raise SupportError(NO_ROWS_GIVEN)
+        if len(pairs) > settings.BULK_SYNC_LIMIT:  # too big for a request: a background job
+            actor = Actor.for_user(request.user, door="api")
+            job = start_link_job(
+                program_uuid=program_uuid, pairs=pairs, actor=actor, dry_run=dry_run
+            )
+            return job_accepted(job)
         result = link_program_enrollments(
             program_uuid=program_uuid,
             pairs=pairs,
