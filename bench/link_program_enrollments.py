@@ -1,13 +1,19 @@
-"""Benchmark: link_program_enrollments against the classic per-learner loop, same data, one run.
+"""Benchmark: link_program_enrollments against the classic per-learner loop, same data.
 
-    SUPPORT_TOOLS_INSECURE_DEV=1 .venv/bin/python bench/link_program_enrollments.py [--learners N]
+    SUPPORT_TOOLS_INSECURE_DEV=1 .venv/bin/python bench/link_program_enrollments.py \\
+        [--learners 10000 100000] [--loop-sample 10000]
 
-Runs on a database of its own: a temporary SQLite file, or, when DATABASE_URL names a
-PostgreSQL server, a fresh database created on it (and dropped at the end). It builds a program
-of N learners with 3 program course enrollments each (about 10% already linked to another user,
-5% with a waiting staff role, 10% with an audit enrollment of their own in a course), then links
-all of them once with our service and once with the loop, each inside a transaction rolled back
-afterwards, and compares wall time, query count and the end state both leave.
+Runs on databases of its own: temporary SQLite files, or, when DATABASE_URL names a PostgreSQL
+server, databases created on it (and dropped at the end). For each size N it builds, in a
+subprocess (so that this process's peak memory is the linking's), a program of N learners with
+3 program course enrollments each (10% already linked to another user, 5% with a waiting staff
+role, 10% with an audit enrollment of their own in a course), analyzes it as autovacuum would a
+live database, then links the whole sheet with our service in a fresh copy, committed step by
+step as a real run is. The per-learner loop links the first --loop-sample rows in another copy
+(its time is extrapolated linearly to N, as its cost per learner is constant), and our service
+links the same rows in a third copy: both must leave the same statuses and the same end state.
+Printed: wall time, queries (and per batch), the process's peak memory (resident set), the
+speed-up, and a scaling line between the sizes.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,32 +40,96 @@ PROGRAM = uuid.UUID("b0000000-0000-4000-8000-000000000001")
 CURRICULUM = uuid.UUID("c0000000-0000-4000-8000-000000000001")
 
 
-# --- A database of its own -----------------------------------------------------------------
+# --- Databases of its own: a base per size, copied for each run -----------------------------
 
 
-def own_database() -> tuple[str, Callable[[], None]]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
+class Databases:
+    """PostgreSQL: databases on DATABASE_URL's server (copies by CREATE DATABASE ... TEMPLATE);
+    otherwise SQLite files in a temporary directory (copies of the file)."""
+
+    def __init__(self) -> None:
+        url = os.environ.get("DATABASE_URL", "")
+        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        self.prefix = f"bench_link_{os.getpid()}"
+        self.made: list[str] = []
+        if self.postgres:
+            self.parts = urlsplit(url)
+            self.admin_url = urlunsplit(self.parts._replace(path="/postgres"))
+        else:
+            self.tmp = tempfile.mkdtemp(prefix="bench-link-")
+        os.environ["DATABASE_URL"] = self.url(self.name("setup"))
+        if self.postgres:
+            self._sql(f'CREATE DATABASE "{self.name("setup")}"')
+            self.made.append(self.name("setup"))
+
+    def name(self, label: str) -> str:
+        return f"{self.prefix}_{label}" if self.postgres else f"{self.tmp}/{label}.sqlite3"
+
+    def url(self, name: str) -> str:
+        if self.postgres:
+            return urlunsplit(self.parts._replace(path=f"/{name}"))
+        return f"sqlite:///{name}"
+
+    def label(self) -> str:
+        if not self.postgres:
+            import sqlite3
+
+            return f"SQLite {sqlite3.sqlite_version} (temporary files)"
         import psycopg
 
-        parts = urlsplit(url)
-        name = f"bench_link_{os.getpid()}"
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+        with psycopg.connect(self.admin_url) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        return f"PostgreSQL {version.split()[0]}"
 
-        def drop() -> None:
-            from django.db import connections
+    def _sql(self, statement: str) -> None:
+        import psycopg
 
-            connections.close_all()
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(statement)
 
-        return f"PostgreSQL (database {name})", drop
-    tmp = tempfile.mkdtemp(prefix="bench-link-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    return "SQLite (temporary file)", lambda: shutil.rmtree(tmp, ignore_errors=True)
+    def build(self, n: int) -> str:
+        """A base database of n learners, built by a subprocess of this script."""
+        base = self.name(f"base{n}")
+        if self.postgres:
+            self._sql(f'CREATE DATABASE "{base}"')
+            self.made.append(base)
+        env = {**os.environ, "DATABASE_URL": self.url(base)}
+        subprocess.run([sys.executable, __file__, "--build", str(n)], env=env, check=True)
+        return base
+
+    def copy(self, base: str, label: str) -> str:
+        """A fresh copy of `base`, which Django's connection then uses."""
+        from django.db import connections
+
+        connections.close_all()
+        copy = self.name(label)
+        if self.postgres:
+            self._sql(f'CREATE DATABASE "{copy}" TEMPLATE "{base}"')
+            self.made.append(copy)
+        else:
+            shutil.copyfile(base, copy)
+        connections["default"].settings_dict["NAME"] = copy
+        return copy
+
+    def drop(self, name: str) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        if self.postgres:
+            self._sql(f'DROP DATABASE IF EXISTS "{name}"')
+            self.made.remove(name)
+        else:
+            Path(name).unlink(missing_ok=True)
+
+    def cleanup(self) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        if self.postgres:
+            for name in list(self.made):
+                self._sql(f'DROP DATABASE IF EXISTS "{name}"')
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --- The data ------------------------------------------------------------------------------
@@ -149,6 +221,10 @@ def build(n: int) -> list[tuple[str, str]]:
         ],
         batch_size=2000,
     )
+    return sheet(n)
+
+
+def sheet(n: int) -> list[tuple[str, str]]:
     # Half of the sheet spells the keys in another case: matching is case-insensitive.
     return [((f"UNI-{i:06d}" if i % 2 else f"uni-{i:06d}"), f"learner{i:06d}") for i in range(n)]
 
@@ -261,13 +337,9 @@ def naive_link(program_uuid: uuid.UUID, pairs: list[tuple[str, str]]) -> list[st
 # --- Measuring -----------------------------------------------------------------------------
 
 
-class Rollback(Exception):
-    pass
-
-
-def measure(run: Callable[[], list[str]]) -> tuple[float, int, list[str], str]:
-    """Wall time and queries of `run`, then the end state it left, then roll it all back."""
-    from django.db import connection, transaction
+def counted(run: Callable[[], list[str]]) -> tuple[float, int, list[str]]:
+    """Wall time and queries of `run`, and the statuses it returns."""
+    from django.db import connection
 
     count = 0
 
@@ -276,19 +348,11 @@ def measure(run: Callable[[], list[str]]) -> tuple[float, int, list[str], str]:
         count += 1
         return execute(sql, params, many, context)
 
-    measured: tuple[float, int, list[str], str] | None = None
-    try:
-        with transaction.atomic():
-            with connection.execute_wrapper(counter):
-                start = time.perf_counter()
-                statuses = run()
-                elapsed = time.perf_counter() - start
-            measured = (elapsed, count, statuses, fingerprint())
-            raise Rollback
-    except Rollback:
-        pass
-    assert measured is not None
-    return measured
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        statuses = run()
+        elapsed = time.perf_counter() - start
+    return elapsed, count, statuses
 
 
 def fingerprint() -> str:
@@ -315,69 +379,157 @@ def fingerprint() -> str:
     return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
+def ours(pairs: list[tuple[str, str]]) -> list[str]:
+    from enrollments.linking.service import link_program_enrollments
+    from support_tools.actors import Actor
+
+    result = link_program_enrollments(
+        program_uuid=PROGRAM, pairs=pairs, actor=Actor.system("bench")
+    )
+    return [row.status for row in result.rows]
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_size(dbs: Databases, n: int, sample: int) -> dict:
+    from enrollments.linking.service import BATCH_SIZE
+
+    started = time.perf_counter()
+    base = dbs.build(n)
+    print(f"{n:,} learners built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    pairs = sheet(n)
+    out: dict = {"n": n}
+
+    dbs.copy(base, f"ours{n}")
+    out["time"], out["queries"], statuses = counted(lambda: ours(pairs))
+    out["memory"] = peak_memory_mb()
+    out["statuses"] = _count(statuses)
+    out["batches"] = -(-n // BATCH_SIZE)
+    same_run = sample >= n
+    if same_run:
+        out["ours_sample"] = (statuses, fingerprint())
+    dbs.drop(dbs.name(f"ours{n}"))
+
+    if sample:
+        rows = pairs[: min(sample, n)]
+        if not same_run:
+            dbs.copy(base, f"sample{n}")
+            _, _, statuses = counted(lambda: ours(rows))
+            out["ours_sample"] = (statuses, fingerprint())
+            dbs.drop(dbs.name(f"sample{n}"))
+        dbs.copy(base, f"loop{n}")
+        loop_time, loop_queries, statuses = counted(lambda: naive_link(PROGRAM, rows))
+        out["loop_sample"] = (statuses, fingerprint())
+        dbs.drop(dbs.name(f"loop{n}"))
+        scale = n / len(rows)
+        out["loop_rows"] = len(rows)
+        out["loop_time"], out["loop_queries"] = loop_time * scale, round(loop_queries * scale)
+    dbs.drop(base)
+    return out
+
+
+def report(label: str, results: list[dict]) -> bool:
+    print(f"link_program_enrollments benchmark on {label}")
+    ok = True
+    for r in results:
+        n = r["n"]
+        print(
+            f"\n{n:,} learners x {len(COURSES)} program course enrollments; "
+            f"{len(range(0, n, 10)):,} already linked to another user, "
+            f"{len(range(5, n, 20)):,} with a waiting staff role"
+        )
+        per_batch = r["queries"] / r["batches"]
+        print(
+            f"  our service (batched)  {r['time']:>8.2f} s {r['queries']:>11,} queries "
+            f"({per_batch:.1f} per batch of {n // r['batches']:,})  peak memory "
+            f"{r['memory']:,.0f} MB (resident, whole process)"
+        )
+        print(f"  statuses {r['statuses']}")
+        if "loop_time" not in r:
+            continue
+        extrapolated = r["loop_rows"] < n
+        star = "*" if extrapolated else ""
+        print(
+            f"  per-learner loop       {r['loop_time']:>8.2f} s{star}{r['loop_queries']:>10,} "
+            f"queries{star}"
+        )
+        if extrapolated:
+            print(
+                f"  * timed on the first {r['loop_rows']:,} rows and extrapolated linearly "
+                f"(x{n / r['loop_rows']:g})"
+            )
+        same_statuses = r["ours_sample"][0] == r["loop_sample"][0]
+        same_state = r["ours_sample"][1] == r["loop_sample"][1]
+        ok = ok and same_statuses and same_state
+        print(
+            f"  ours is {r['loop_time'] / r['time']:.1f}x faster with "
+            f"{r['loop_queries'] / r['queries']:.0f}x fewer queries; on the loop's rows: same "
+            f"statuses {'yes' if same_statuses else 'NO'}, "
+            f"same end state {'yes' if same_state else 'NO'}"
+        )
+    for small, large in zip(results, results[1:], strict=False):
+        print(
+            f"\nscaling: {large['n']:,} learners took {large['time'] / small['time']:.1f}x the "
+            f"time of {small['n']:,} ({large['n'] / small['n']:g}x the learners); queries "
+            f"{large['queries'] / small['queries']:.1f}x"
+        )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--learners", type=int, nargs="+", default=[10_000])
+    parser.add_argument(
+        "--loop-sample",
+        type=int,
+        default=10_000,
+        help="Rows the per-learner loop links (its time is extrapolated); 0: no loop.",
+    )
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # the subprocess
     args = parser.parse_args()
 
     os.environ.setdefault("SUPPORT_TOOLS_INSECURE_DEV", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    label, cleanup = own_database()
+    if args.build is not None:
+        _build_base(args.build)
+        return
+    dbs = Databases()
     try:
         import django
 
         django.setup()
         from django.core.management import call_command
 
-        from enrollments.linking.service import link_program_enrollments
-        from support_tools.actors import Actor
-
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        pairs = build(args.learners)
-        print(
-            f"{label}: {args.learners} learners x {len(COURSES)} courses built in "
-            f"{time.perf_counter() - started:.1f} s",
-            file=sys.stderr,
-        )
-        fingerprint()  # warm the caches alike for both runs
-
-        def ours() -> list[str]:
-            result = link_program_enrollments(
-                program_uuid=PROGRAM, pairs=pairs, actor=Actor.system("bench")
-            )
-            return [row.status for row in result.rows]
-
-        fast = measure(ours)
-        slow = measure(lambda: naive_link(PROGRAM, pairs))
+        call_command("migrate", verbosity=0)  # warms the imports, as a server would be
+        label = dbs.label()
+        results = [run_size(dbs, n, args.loop_sample) for n in sorted(args.learners)]
     finally:
-        cleanup()
-
-    n = args.learners
-    print(f"link_program_enrollments benchmark on {label}")
-    print(
-        f"{n} learners x {len(COURSES)} program course enrollments; "
-        f"{len(range(0, n, 10))} already linked to another user, "
-        f"{len(range(5, n, 20))} with a waiting staff role"
-    )
-    print(f"{'implementation':<28}{'wall time':>12}{'queries':>12}")
-    print(f"{'our service (batched)':<28}{fast[0]:>10.2f} s{fast[1]:>12,}")
-    print(f"{'per-learner loop':<28}{slow[0]:>10.2f} s{slow[1]:>12,}")
-    print(
-        f"ours is {slow[0] / fast[0]:.1f}x faster with {slow[1] / fast[1]:.0f}x fewer queries; "
-        f"statuses {dict(sorted(_count(fast[2]).items()))}; "
-        f"same statuses: {'yes' if fast[2] == slow[2] else 'NO'}; "
-        f"same end state: {'yes' if fast[3] == slow[3] else 'NO'}"
-    )
-    if fast[2] != slow[2] or fast[3] != slow[3]:
+        dbs.cleanup()
+    if not report(label, results):
         sys.exit(1)
+
+
+def _build_base(n: int) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    build(n)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
 
 
 def _count(statuses: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for s in statuses:
         out[s] = out.get(s, 0) + 1
-    return out
+    return dict(sorted(out.items()))
 
 
 if __name__ == "__main__":

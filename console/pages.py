@@ -19,6 +19,7 @@ from orgs.amc.pages import PAGES as AMC_PAGES
 from orgs.codes.pages import PAGES as CODE_PAGES
 from orgs.membership.pages import PAGES as MEMBERSHIP_PAGES
 from support_tools.doors.pages import SupportPage, page_urls
+from support_tools.jobs import pages as job_pages
 
 PAGES: list[type[SupportPage]] = [
     *AMC_PAGES,
@@ -50,4 +51,4 @@ def urls() -> list[URLPattern]:
             name="console-learner",
         ),
     ]
-    return page_urls(PAGES, console)
+    return page_urls(PAGES, console + job_pages.urls())

@@ -11,6 +11,7 @@ import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import QueryDict
 from django.urls import path
@@ -24,11 +25,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollments.linking.csv_rows import kind_of, parse_link_rows, read_capped, too_large
+from enrollments.linking.jobs import start_link_job
 from enrollments.linking.rows import check_row_count, shown
 from enrollments.linking.service import BAD_PROGRAM_UUID, link_program_enrollments
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
 from support_tools.errors import ErrorKind, SupportError
+from support_tools.jobs.api import job_accepted
 
 NO_ROWS_GIVEN = (
     'Give the rows: a JSON body {"rows": [{"external_user_key": ..., "username": ...}]}, '
@@ -158,6 +161,12 @@ class LinkProgramEnrollmentsView(APIView):
             pairs = parse_link_rows(read_capped(raw) if hasattr(raw, "read") else raw)
         else:
             raise SupportError(NO_ROWS_GIVEN)
+        if len(pairs) > settings.BULK_SYNC_LIMIT:  # too big for a request: a background job
+            actor = Actor.for_user(request.user, door="api")
+            job = start_link_job(
+                program_uuid=program_uuid, pairs=pairs, actor=actor, dry_run=dry_run
+            )
+            return job_accepted(job)
         result = link_program_enrollments(
             program_uuid=program,
             pairs=pairs,

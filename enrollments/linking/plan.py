@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrollments.linking.rows import LINKED, RELINKED, LinkInput
-from enrollments.linking.selectors import CourseSnapshot, PeopleSnapshot, UserRow
-from enrollments.models import (
-    AUDIT,
-    HONOR,
-    MASTERS,
-    ProgramCourseEnrollment,
-    ProgramEnrollment,
-    course_org,
+from enrollments.linking.selectors import (
+    CourseEnrollmentRow,
+    CourseSnapshot,
+    EnrollmentRow,
+    PeopleSnapshot,
+    ProgramCourseRow,
+    UserRow,
 )
+from enrollments.models import AUDIT, HONOR, MASTERS, ProgramCourseEnrollment, course_org
 
 USER_NOT_FOUND = "No user has the username {username!r}."
 USERNAME_CASE = (
@@ -45,7 +45,7 @@ CONFLICTS_WITH_ROW = (
 )
 ALREADY_LINKED = "Already linked to {username}."
 
-CourseRow = tuple[ProgramEnrollment, ProgramCourseEnrollment]
+CourseRow = tuple[EnrollmentRow, ProgramCourseRow]
 
 
 class Refused(Exception):
@@ -62,11 +62,12 @@ class Match:
     those already linked to that user."""
 
     user: UserRow
-    to_link: list[ProgramEnrollment]
-    linked: list[ProgramEnrollment]
+    to_link: list[EnrollmentRow]
+    linked: list[EnrollmentRow]
+    previous: dict[int, str] = field(default_factory=dict)  # user id -> username, of to_link
 
     @property
-    def enrollments(self) -> list[ProgramEnrollment]:
+    def enrollments(self) -> list[EnrollmentRow]:
         return self.to_link + self.linked
 
 
@@ -116,10 +117,16 @@ def match(row: LinkInput, people: PeopleSnapshot) -> Match:
             raise Refused(
                 ALREADY_ENROLLED.format(username=user.username, other=held.external_user_key)
             )
+    to_link = [pe for pe in enrollments if pe.user_id != user.id]
     return Match(
         user,
-        to_link=[pe for pe in enrollments if pe.user_id != user.id],
+        to_link=to_link,
         linked=[pe for pe in enrollments if pe.user_id == user.id],
+        previous={
+            pe.user_id: people.usernames.get(pe.user_id, f"user #{pe.user_id}")
+            for pe in to_link
+            if pe.user_id is not None
+        },
     )
 
 
@@ -134,7 +141,7 @@ def _user(row: LinkInput, people: PeopleSnapshot) -> UserRow:
     raise Refused(USER_NOT_FOUND.format(username=row.username))
 
 
-def _enrollments_of_key(row: LinkInput, people: PeopleSnapshot) -> list[ProgramEnrollment]:
+def _enrollments_of_key(row: LinkInput, people: PeopleSnapshot) -> list[EnrollmentRow]:
     enrollments = people.by_key.get(row.key.lower())
     if not enrollments:
         raise Refused(NO_PROGRAM_ENROLLMENT.format(key=row.key))
@@ -163,7 +170,7 @@ def _plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot
     story = _Story()
     course_rows = _course_rows(found.to_link, courses)
     _require_masters_modes(course_rows, courses)
-    _relink_program_enrollments(plan, story, found.to_link)
+    _relink_program_enrollments(plan, story, found)
     _deactivate_previous_course_enrollments(plan, story, course_rows, courses)
     _enroll_in_masters(plan, story, course_rows, courses)
     _attach_course_enrollments(plan, course_rows, courses)
@@ -188,7 +195,7 @@ def _plan_waiting_roles(
     return plan
 
 
-def _course_rows(enrollments: list[ProgramEnrollment], courses: CourseSnapshot) -> list[CourseRow]:
+def _course_rows(enrollments: list[EnrollmentRow], courses: CourseSnapshot) -> list[CourseRow]:
     return [(pe, pce) for pe in enrollments for pce in courses.by_program_enrollment.get(pe.pk, [])]
 
 
@@ -198,11 +205,9 @@ def _require_masters_modes(course_rows: list[CourseRow], courses: CourseSnapshot
             raise Refused(NO_MASTERS_MODE.format(course_key=pce.course_key))
 
 
-def _relink_program_enrollments(
-    plan: Plan, story: _Story, enrollments: list[ProgramEnrollment]
-) -> None:
-    for pe in enrollments:
-        old_name = _holder(pe)
+def _relink_program_enrollments(plan: Plan, story: _Story, found: Match) -> None:
+    for pe in found.to_link:
+        old_name = found.previous.get(pe.user_id) if pe.user_id is not None else None
         if old_name and old_name not in story.previous:
             story.previous.append(old_name)
         plan.program_enrollment_users.append((pe.pk, plan.user.id))
@@ -211,27 +216,13 @@ def _relink_program_enrollments(
         )
 
 
-def _holder(pe: ProgramEnrollment) -> str | None:
-    """The username of the enrollment's user as it is now, under the lock. A run that waited
-    on another's lock gets the locked row re-read by PostgreSQL, but the user joined to it is
-    the one from before the wait (or none: an outer join under FOR UPDATE OF): then it is
-    read again, so that a relink is reported and audited as one."""
-    if pe.user_id is None:
-        return None
-    user = pe.user
-    if user is None or user.pk != pe.user_id:
-        ProgramEnrollment._meta.get_field("user").delete_cached_value(pe)
-        user = pe.user
-    return user.username
-
-
 def _deactivate_previous_course_enrollments(
     plan: Plan, story: _Story, course_rows: list[CourseRow], courses: CourseSnapshot
 ) -> None:
     """The previous learner's course enrollments through the program are deactivated, moved to
     audit where the course offers it, and detached (the new user's are attached instead)."""
     for pe, pce in course_rows:
-        old = pce.course_enrollment
+        old = courses.attached.get(pce.course_enrollment_id)
         if old is None or old.user_id == plan.user.id or old.user_id != pe.user_id:
             continue
         mode = AUDIT if AUDIT in courses.modes[pce.course_key] else old.mode
@@ -249,15 +240,9 @@ def _enroll_in_masters(
     for course_key, active in _active_courses(course_rows).items():
         current = courses.enrollments.get((plan.user.id, course_key))
         if current is None:
+            # Counted in the audit row, not listed: the program course enrollment points at
+            # it, and it is the bulk of a sheet's writes (three per learner).
             plan.course_enrollment_creates.append((course_key, MASTERS, active))
-            plan.audit.append(
-                (
-                    "enrollments.CourseEnrollment",
-                    "created",
-                    None,
-                    [plan.user.username, course_key, MASTERS, active],
-                )
-            )
             story.created += 1
             continue
         mode = _masters_mode(current.mode, course_key, story)
@@ -311,7 +296,9 @@ def _grant_waiting_roles(
             story.granted.append(f"{assignment.role} in {pce.course_key}")
 
 
-def _audit_course_enrollment(plan: Plan, enrollment: Any, mode: str, active: bool) -> None:
+def _audit_course_enrollment(
+    plan: Plan, enrollment: CourseEnrollmentRow, mode: str, active: bool
+) -> None:
     plan.audit.append(
         (
             f"enrollments.CourseEnrollment#{enrollment.pk}",

@@ -1,20 +1,24 @@
 """Linking program enrollments (external user keys) to users: the service of every door.
 
-How it stays fast and atomic per learner:
-1. Rows are screened in Python (rows.py: malformed, duplicate keys, duplicate usernames).
-2. Learners go in batches of BATCH_SIZE: everything a batch needs is read in a constant
-   number of queries (selectors.read_people, selectors.read_courses).
-3. Each learner is decided in Python into a `Plan` (plan.py): plain data of its writes.
-   Every rule that can refuse a learner is checked there, before anything is written.
-4. The plans of a batch are written together (write.py), a constant number of statements,
-   inside a savepoint; if the database refuses them, learner by learner.
+How it stays linear in the sheet and atomic per learner:
+1. The whole sheet is screened first, in Python (rows.py): malformed rows, and keys or
+   usernames on several rows anywhere in the sheet.
+2. The sheet is linked in steps of STEP_BATCHES batches. A step is one transaction with its
+   own audit row: its changes, its counts, and every learner it touched (`trail.touched`), so
+   nothing accumulates across steps and memory is bounded by the step, not the sheet. A sheet
+   of one step is one call and one audit row; a longer one is several rows that together make
+   the run (their inputs name it: a background job's id, or a run id).
+3. Each batch of BATCH_SIZE learners reads what it needs in a constant number of queries
+   (selectors.py), decides each learner in Python into a `Plan` (plan.py: every refusal is
+   known before anything is written), then writes all the plans together (write.py) inside a
+   savepoint; if the database refuses them, learner by learner.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,7 @@ from enrollments.linking.plan import (
     plan_learner,
 )
 from enrollments.linking.rows import (
+    ERROR,
     LINKED,
     RELINKED,
     STATUSES,
@@ -43,6 +48,7 @@ from enrollments.linking.write import write_batch
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, ident, support_action
 from support_tools.errors import ErrorKind, SupportError
+from support_tools.models import SupportAction
 from support_tools.permissions import ActionSpec
 from support_tools.results import Repair
 
@@ -51,11 +57,16 @@ PERMISSION = "run_link_program_enrollments"
 # A dry run only reads: it needs view access to program enrollments, not the run permission.
 DRY_RUN_PERMISSION = "enrollments.view_programenrollment"
 LINK_PROGRAM_ENROLLMENTS = ActionSpec(ACTION, preview=DRY_RUN_PERMISSION, apply=(PERMISSION,))
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
+STEP_BATCHES = 1
+# The outcome, in the audit trail, of the learner a relink took the key from.
+UNLINKED = "unlinked"
 
 BAD_PROGRAM_UUID = "{value!r} is not a program UUID (expected e.g. 0b6b7f3e-...-...)."
 PROGRAM_NOT_FOUND = "No program enrollment exists in the program {program}: check the program UUID."
 NO_ROWS = "No rows to link: give at least one external_user_key,username row."
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,16 @@ class LinkResult(Repair):
 
     @property
     def counts(self) -> dict[str, int]:
-        found = Counter(r.status for r in self.rows)
-        return {status: found.get(status, 0) for status in STATUSES}
+        return count_statuses(r.status for r in self.rows)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON without the per-row list (an audit row's result, a job's header)."""
+        return {
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "program_uuid": self.program_uuid,
+            "counts": self.counts,
+        }
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -81,44 +100,110 @@ class LinkResult(Repair):
         }
 
 
+def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
+    found = Counter(statuses)
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A whole sheet, screened: the rows refused as they stand are known before any step."""
+
+    program: uuid.UUID
+    rows: list[LinkInput]
+    refused: dict[int, LinkRow]  # row index -> its error
+
+    def steps(self) -> list[tuple[int, int]]:
+        """The [start, stop) row ranges of its steps."""
+        size = BATCH_SIZE * STEP_BATCHES
+        return [(i, min(i + size, len(self.rows))) for i in range(0, len(self.rows), size)]
+
+
+def read_sheet(program_uuid: uuid.UUID | str, pairs: Sequence[Any]) -> Sheet:
+    """The sheet's rows, screened whole; refuses a bad program UUID or an empty sheet."""
+    program = _program_uuid(program_uuid)
+    rows = [read_pair(pair) for pair in pairs]
+    if not rows:
+        raise SupportError(NO_ROWS)
+    refused: dict[int, LinkRow] = {}
+    screen(rows, refused)
+    return Sheet(program, rows, refused)
+
+
 def link_program_enrollments(
     *,
     program_uuid: uuid.UUID | str,
     pairs: Sequence[Any],
     actor: Actor,
     dry_run: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> LinkResult:
     """Link each (external_user_key, username) pair of `pairs` in the program; one result per
-    pair, in order. `progress(done, total)` is called after each batch of learners."""
-    program = _program_uuid(program_uuid)
-    rows = [read_pair(pair) for pair in pairs]
-    if not rows:
-        raise SupportError(NO_ROWS)
-    inputs = {
-        "program_uuid": ident(program),
-        "rows": len(rows),
-        "pairs": [[r.key, r.username] for r in rows],
+    pair, in order. `progress(done, total)` is called after each batch of learners.
+
+    A sheet longer than one step is linked step by step, each committed with its audit row (a
+    dry run rolls each step back): a failure stops the run there, and what the steps before it
+    did stays done, whole. Running the sheet again finishes it."""
+    sheet = read_sheet(program_uuid, pairs)
+    steps = sheet.steps()
+    run = {"run": uuid.uuid4().hex} if len(steps) > 1 else None
+    rows: list[LinkRow] = []
+    for start, stop in steps:
+        rows += link_step(
+            sheet, start, stop, actor=actor, dry_run=dry_run, progress=progress, part_of=run
+        )
+    return LinkResult(program_uuid=str(sheet.program), dry_run=dry_run, rows=tuple(rows))
+
+
+def link_step(
+    sheet: Sheet,
+    start: int,
+    stop: int,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    part_of: dict[str, str] | None = None,
+    keep: Callable[[list[LinkRow]], None] | None = None,
+) -> list[LinkRow]:
+    """Rows [start, stop) of the sheet: one transaction, one audit row. `keep(rows)` stores the
+    step's outcomes (a job's results) so that they are kept exactly when the step is: in its
+    transaction, or after a dry run's rollback."""
+    inputs: dict[str, Any] = {
+        "program_uuid": ident(sheet.program),
+        "rows": stop - start,
+        "pairs": [[r.key, r.username] for r in sheet.rows[start:stop]],
     }
+    if (start, stop) != (0, len(sheet.rows)):
+        inputs["sheet_rows"] = f"{start + 1}-{stop} of {len(sheet.rows)}"
+    inputs.update(part_of or {})
     with support_action(
         LINK_PROGRAM_ENROLLMENTS, actor=actor, inputs=inputs, dry_run=dry_run
     ) as trail:
-        if not program_exists(program):
-            raise SupportError(PROGRAM_NOT_FOUND.format(program=program), kind=ErrorKind.NOT_FOUND)
+        if not program_exists(sheet.program):
+            raise SupportError(
+                PROGRAM_NOT_FOUND.format(program=sheet.program), kind=ErrorKind.NOT_FOUND
+            )
         outcomes: dict[int, LinkRow] = {}
-        pending = screen(rows, outcomes)
-        for start in range(0, len(pending), BATCH_SIZE):
-            batch = pending[start : start + BATCH_SIZE]
-            _link_batch(program, rows, batch, outcomes, trail)
+        created = 0
+        for first in range(start, stop, BATCH_SIZE):
+            last = min(first + BATCH_SIZE, stop)
+            created += _link_batch(sheet, range(first, last), outcomes, trail)
             if progress is not None:
-                progress(start + len(batch), len(pending))
-        result = LinkResult(
-            program_uuid=str(program),
-            dry_run=dry_run,
-            rows=tuple(outcomes[i] for i in range(len(rows))),
+                progress(last, len(sheet.rows))
+        rows = [outcomes[i] for i in range(start, stop)]
+        step = LinkResult(str(sheet.program), dry_run, tuple(rows))
+        # Counts only: each learner's outcome is in the trail's learners, each change of an
+        # existing record in its changes; the rows themselves went back to the caller.
+        trail.result = {**step.summary(), "course_enrollments_created": created}
+        trail.outcome = (
+            SupportAction.Outcome.CHANGED if step.changed else SupportAction.Outcome.UNCHANGED
         )
-        trail.result = result.as_dict()
-    return result
+        if keep is not None and not dry_run:
+            keep(rows)
+    if keep is not None and dry_run:
+        keep(rows)
+    return rows
 
 
 def _program_uuid(value: uuid.UUID | str) -> uuid.UUID:
@@ -131,19 +216,24 @@ def _program_uuid(value: uuid.UUID | str) -> uuid.UUID:
 
 
 def _link_batch(
-    program: uuid.UUID,
-    rows: list[LinkInput],
-    batch: list[int],
-    outcomes: dict[int, LinkRow],
-    trail: AuditTrail,
-) -> None:
+    sheet: Sheet, indexes: range, outcomes: dict[int, LinkRow], trail: AuditTrail
+) -> int:
+    """Links the rows `indexes`; returns how many course enrollments it created."""
+    rows = sheet.rows
+    pending = []
+    for i in indexes:
+        if i in sheet.refused:
+            outcomes[i] = sheet.refused[i]
+        else:
+            pending.append(i)
     people = read_people(
-        program_uuid=program,
-        keys={rows[i].key.lower() for i in batch},
-        usernames={rows[i].username for i in batch},
+        program_uuid=sheet.program,
+        keys={rows[i].key.lower() for i in pending},
+        # Refused rows' users too: the trail records each learner a row named.
+        usernames={rows[i].username for i in indexes if rows[i].username},
     )
     found: list[tuple[int, Match]] = []
-    for i in batch:
+    for i in pending:
         try:
             found.append((i, match(rows[i], people)))
         except Refused as refused:
@@ -154,7 +244,7 @@ def _link_batch(
         user_ids=[m.user.id for _, m in found],
     )
     plans: list[Plan] = []
-    touched: dict[Any, int] = {}  # course enrollment -> the row that writes it
+    claimed: dict[Any, int] = {}  # course enrollment -> the row that writes it
     for i, m in found:
         try:
             plan = plan_learner(i, rows[i], m, courses)
@@ -162,9 +252,31 @@ def _link_batch(
                 already = ALREADY_LINKED.format(username=m.user.username)
                 outcomes[i] = LinkRow(rows[i].key, rows[i].username, UNCHANGED, already)
                 continue
-            claim(plan, touched)
+            claim(plan, claimed)
         except Refused as refused:
             outcomes[i] = error_row(rows[i], refused.message)
             continue
         plans.append(plan)
     write_batch(plans, outcomes, trail)
+    _record_learners(indexes, rows, outcomes, people.users, found, trail)
+    return sum(len(p.course_enrollment_creates) for p in plans if outcomes[p.index].status != ERROR)
+
+
+def _record_learners(
+    indexes: range,
+    rows: list[LinkInput],
+    outcomes: dict[int, LinkRow],
+    users: dict[str, Any],
+    found: list[tuple[int, Match]],
+    trail: AuditTrail,
+) -> None:
+    """Every learner a row names (its error included) and every learner a relink took a key
+    from: `SupportAction.objects.about(learner)` finds the run's row."""
+    for i in indexes:
+        user = users.get(rows[i].username)
+        if user is not None:
+            trail.touched(user.id, key=rows[i].key, outcome=outcomes[i].status)
+    for i, m in found:
+        if outcomes[i].status != ERROR:
+            for user_id in m.previous:
+                trail.touched(user_id, key=rows[i].key, outcome=UNLINKED)

@@ -17,9 +17,11 @@ import logging
 from collections.abc import Iterable
 
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from enrollments.linking import bulk_sql
+from enrollments.linking.bulk_sql import AnyOf
 from enrollments.linking.plan import Plan
 from enrollments.linking.rows import LinkRow, error_row
 from enrollments.models import (
@@ -139,10 +141,11 @@ def _attach(links: list[tuple[int, int, str]]) -> None:
     enrollment, which may have been created by this very write."""
     if not links:
         return
+    # By user only: a filter on the course keys may make the planner scan their enrollments.
     ids = {
         (user_id, key): pk
         for pk, user_id, key in CourseEnrollment.objects.filter(
-            user_id__in={u for _, u, _ in links}, course_key__in={k for _, _, k in links}
+            AnyOf(F("user_id"), {u for _, u, _ in links})
         ).values_list("pk", "user_id", "course_key")
     }
     if any((user_id, key) not in ids for _, user_id, key in links):

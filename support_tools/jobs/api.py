@@ -6,7 +6,8 @@ import uuid
 
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
 from support_tools.jobs import service
+from support_tools.jobs.models import Job
 
 EXAMPLE = {
     "id": "0f4b3a52-7c1d-4e7a-9b0e-2d3c4b5a6f70",
@@ -30,15 +32,33 @@ def job_url(job_id: uuid.UUID | str) -> str:
     return reverse("api-job", kwargs={"job_id": job_id})
 
 
+def job_accepted(job: Job) -> Response:
+    """A bulk door's answer when its work became a job (shared/CONTRACT.md)."""
+    body = {"job": {"id": str(job.pk), "url": job_url(job.pk), "status": job.status}}
+    return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+def _wants_rows(request: Request) -> bool:
+    return request.query_params.get("rows", "true").strip().lower() not in {"0", "false", "no"}
+
+
 class JobView(APIView):
     @extend_schema(
         summary="A background job: its status, progress, and result once done",
+        parameters=[
+            OpenApiParameter(
+                "rows",
+                bool,
+                required=False,
+                description="false: the result without its per-row list (e.g. a progress poll).",
+            )
+        ],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
         examples=[OpenApiExample("A link sheet halfway", value=EXAMPLE, response_only=True)],
     )
     def get(self, request: Request, job_id: uuid.UUID) -> Response:
         job = service.get_job(job_id, actor=Actor.for_user(request.user, door="api"))
-        return Response(service.as_dict(job, url=job_url(job.pk)))
+        return Response(service.as_dict(job, url=job_url(job.pk), rows=_wants_rows(request)))
 
 
 class CancelJobView(APIView):

@@ -34,6 +34,8 @@ class Job(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
+    # The key of `result` under which the kept rows (JobRow) belong, e.g. "results".
+    rows_key = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -53,3 +55,23 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class JobRow(models.Model):
+    """One item of a job's result (a row of a link sheet), kept by the step that did it: a
+    100,000-row result is paged and streamed from here, never held whole in the job row."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="rows")
+    index = models.PositiveIntegerField(help_text="The item's position in the job's input.")
+    status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="jobs_jobrow_unique_index")
+        ]
+        indexes = [models.Index(fields=["job", "status", "index"], name="jobs_jobrow_status")]
+
+    def __str__(self) -> str:
+        return f"row {self.index + 1} of {self.job_id}: {self.status}"

@@ -6,23 +6,30 @@ runner does its work in steps, each one whole (its own transaction and audit row
 `context.progress(done, total)` between steps: that records progress and stops the job there
 when it was cancelled. A job that is run again (a worker died, the time limit struck) runs the
 runner again; runners are idempotent, so what was done reports `unchanged`.
+
+A runner whose result lists many items (a link sheet's rows) keeps them with each step
+(`context.keep_rows`, in the step's transaction) instead of returning them: a retried job
+resumes after the rows it kept (`context.kept()`), and the result is paged and streamed from
+them. `as_dict` puts them back under their key, so the result is the command's JSON.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from support_tools.actors import Actor
 from support_tools.errors import ErrorKind, SupportError
-from support_tools.jobs.models import Job
+from support_tools.jobs.models import Job, JobRow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,9 @@ JOB_UNEXPECTED = (
     "before it stays done, whole."
 )
 QUEUE_DOWN = "The task queue did not take the job ({detail}); nothing was done: try again later."
+ACTOR_GONE = (
+    "The account that started this job no longer exists; nothing more was done: start it again."
+)
 VIEW_ALL = "jobs.view_job"
 
 
@@ -64,6 +74,38 @@ class JobContext:
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise JobCancelled
 
+    def keep_rows(
+        self, first: int, rows: Sequence[dict[str, Any]], *, key: str = "results"
+    ) -> None:
+        """Keep a step's result items, numbered from `first`, in the caller's transaction;
+        they appear under `key` of the result. Each item's "status" is kept for filters."""
+        if self.job.rows_key != key:
+            Job.objects.filter(pk=self.job.pk).update(rows_key=key)
+            self.job.rows_key = key
+        JobRow.objects.bulk_create(
+            [
+                JobRow(job_id=self.job.pk, index=first + i, status=row.get("status", ""), data=row)
+                for i, row in enumerate(rows)
+            ],
+            batch_size=1000,
+        )
+
+    def kept(self) -> int:
+        """How many items the job has kept (a retried job resumes after them)."""
+        return JobRow.objects.filter(job_id=self.job.pk).count()
+
+    def kept_counts(self) -> dict[str, int]:
+        return status_counts(self.job)
+
+    def actor(self) -> Actor:
+        """Who the job runs as: the person who started it, checked again at each step."""
+        job = self.job
+        if job.actor is not None:
+            return Actor.for_user(job.actor, door=job.door)
+        if job.summary.get("system"):
+            return Actor(label=job.actor_label, door=job.door)
+        raise SupportError(ACTOR_GONE)
+
 
 def enqueue(
     action: str,
@@ -77,6 +119,8 @@ def enqueue(
     """Record the job and hand it to the task queue once the caller's transaction commits."""
     if action not in settings.JOB_RUNNERS:
         raise SupportError(f"No background runner is configured for {action}.")
+    if actor.user is None:
+        summary = {**summary, "system": True}  # a shell's actor: see JobContext.actor
     job = Job.objects.create(
         action=action,
         actor=actor.user,
@@ -175,14 +219,31 @@ def cancel_job(job_id: uuid.UUID | str, *, actor: Actor) -> Job:
     return job
 
 
-def as_dict(job: Job, *, url: str | None = None) -> dict[str, Any]:
-    """The job as CONTRACT.md gives it."""
+def job_rows(job: Job, *, status: str | None = None) -> QuerySet[JobRow]:
+    rows = JobRow.objects.filter(job=job)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("index")
+
+
+def status_counts(job: Job) -> dict[str, int]:
+    counted = job_rows(job).order_by().values_list("status").annotate(n=Count("id"))
+    return dict(counted)
+
+
+def as_dict(job: Job, *, url: str | None = None, rows: bool = True) -> dict[str, Any]:
+    """The job as CONTRACT.md gives it; `rows=False` leaves the kept rows out of the result
+    (a progress poll needs none)."""
+    result = job.result
+    if result is not None and job.rows_key and rows:
+        items = job_rows(job).values_list("data", flat=True)
+        result = {**result, job.rows_key: list(items.iterator(chunk_size=2000))}
     data = {
         "id": str(job.pk),
         "action": job.action,
         "status": job.status,
         "progress": {"done": job.progress_done, "total": job.progress_total},
-        "result": job.result,
+        "result": result,
         "error": job.error or None,
     }
     if url is not None:

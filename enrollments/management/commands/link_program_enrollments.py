@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from enrollments.linking.csv_rows import parse_link_rows
 from enrollments.linking.service import link_program_enrollments
 from support_tools.doors.commands import SupportCommand
@@ -12,7 +14,8 @@ FILE_NOT_FOUND = "Cannot read {path}: {reason}."
 class Command(SupportCommand):
     help = (
         "Link external user keys to users in a program. FILE (or stdin when absent or '-') "
-        "holds CSV rows external_user_key,username, with an optional header row."
+        "holds CSV rows external_user_key,username, with an optional header row. A big file "
+        "runs in the foreground, step by step, with a progress bar on stderr (on a terminal)."
     )
     action = "link_program_enrollments"
     mutating = True
@@ -24,13 +27,17 @@ class Command(SupportCommand):
 
     def run(self, options, actor):
         pairs = parse_link_rows(self._read(options["file"], options.get("stdin") or sys.stdin))
-        return link_program_enrollments(
-            program_uuid=options["program_uuid"],
-            pairs=pairs,
-            actor=actor,
-            dry_run=options["dry_run"],
-            progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
-        )
+        bar = ProgressBar(sys.stderr)
+        try:
+            return link_program_enrollments(
+                program_uuid=options["program_uuid"],
+                pairs=pairs,
+                actor=actor,
+                dry_run=options["dry_run"],
+                progress=bar,
+            )
+        finally:
+            bar.close()
 
     def _read(self, name, stdin):
         if name == "-":
@@ -43,14 +50,32 @@ class Command(SupportCommand):
 
 
 class ProgressBar:
-    """`Linking [#####.....] 5000/10000` on a terminal's stderr, redrawn after each batch."""
+    """A tqdm bar on `stream` (stderr), moved by `bar(done, total)` after each batch; drawn only
+    on a terminal, so that a pipe or a log gets nothing."""
 
-    def __init__(self, stream, width=30):
-        self.stream, self.width = stream, width
+    def __init__(self, stream, *, mininterval=0.2):
+        self.stream, self.mininterval = stream, mininterval
+        self.bar = None
 
     def __call__(self, done, total):
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        end = "\n" if done >= total else ""
-        self.stream.write(f"\rLinking [{bar}] {done}/{total}{end}")
-        self.stream.flush()
+        if self.bar is None:
+            self.bar = tqdm(
+                total=total,
+                file=self.stream,
+                desc="Linking",
+                unit=" rows",
+                disable=not _is_terminal(self.stream),
+                mininterval=self.mininterval,
+            )
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _is_terminal(stream):
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
