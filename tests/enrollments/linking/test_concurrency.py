@@ -131,16 +131,19 @@ def test_overlapping_sheets_in_reverse_orders_queue_instead_of_deadlocking(monke
         run.start()
     finish(*runs.values())
 
-    first, second = sorted(runs.values(), key=lambda run: run.statuses().count("unchanged"))
-    assert first.statuses() == ["linked"] * 6
-    assert second.statuses() == ["unchanged"] * 6
+    # A run commits step by step (a batch each): the two runs interleave at batch boundaries,
+    # and each key is linked by exactly one of them, the other finding it done.
+    by_key = {}
+    for run in runs.values():
+        for row in run.result.rows:
+            by_key.setdefault(row.external_user_key, []).append(row.status)
+    assert {key: sorted(statuses) for key, statuses in by_key.items()} == {
+        key: ["linked", "unchanged"] for key in keys
+    }
     assert dict(
         ProgramEnrollment.objects.values_list("external_user_key", "user__username")
     ) == dict(sheet)
-    assert sorted(SupportAction.objects.values_list("outcome", flat=True)) == [
-        "changed",
-        "unchanged",
-    ]
+    assert "failed" not in set(SupportAction.objects.values_list("outcome", flat=True))
 
 
 def test_two_runs_linking_the_same_keys_to_different_users_report_and_audit_the_relink():
