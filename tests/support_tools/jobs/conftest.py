@@ -1,8 +1,8 @@
 """A real Celery worker on the real Redis (started by make test) for the job tests."""
 
-import os
-
 import pytest
+
+from tests.support_tools.jobs.fixtures import worker_thread
 
 RUNNERS = {
     "make_orgs": "tests.support_tools.jobs.runners.make_orgs",
@@ -17,24 +17,8 @@ def runners(settings):
     return settings.JOB_RUNNERS
 
 
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        message = 'needs Redis: run `eval "$(scripts/redis.sh start)"` (make test does)'
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return url
-
-
 @pytest.fixture
 def worker(runners):
-    """A Celery worker consuming from the real broker, in a thread of this process."""
-    from celery.contrib.testing.worker import start_worker
-
-    from project.celery import app
-
-    app.conf.broker_url = redis_url()
-    app.conf.broker_connection_retry_on_startup = True
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
+    """A worker, with the test runners configured."""
+    with worker_thread() as w:
         yield w
