@@ -1,7 +1,8 @@
 """REST door of sweeps: `GET /api/v1/sweeps` (a kept sweep) and `POST /api/v1/sweeps` (run one).
 
 POST without `fix` runs the sweep in the request and answers its JSON, the command's; with
-`fix` it answers 202 with the background job that finds and fixes (`GET /api/v1/jobs/<id>`).
+`fix`, or when the sweep is too big for a request (SWEEP_IN_REQUEST_LIMIT), it answers 202 with
+the background job that finds (and fixes): `GET /api/v1/jobs/<id>`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from console.sweeps.service import (
     parse_playbooks,
     run_sweep,
     stored_result,
+    too_big_for_a_request,
 )
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
@@ -106,7 +108,7 @@ class SweepsView(APIView):
         actor = self.actor(request)
         data = _valid(SweepRun(data=request.data))
         playbooks, fix = data.get("playbook"), data.get("fix")
-        if not fix:
+        if not fix and not too_big_for_a_request(playbooks):
             return Response(run_sweep(playbooks=playbooks, actor=actor).as_dict())
         names, codes = parse_playbooks(playbooks), parse_codes(fix)
         actor.require(SWEEP.preview, action=SWEEP.name)

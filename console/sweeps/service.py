@@ -189,6 +189,13 @@ def fix_findings(
     return tuple(outcomes)
 
 
+def too_big_for_a_request(playbooks: Iterable[str] | None = None) -> bool:
+    """A sweep checking more than SWEEP_IN_REQUEST_LIMIT learners and contracts runs as a
+    background job from the API and the Health page, whatever its fixes."""
+    names = parse_playbooks(playbooks)
+    return sum(PLAYBOOKS[n].size() for n in names) > settings.SWEEP_IN_REQUEST_LIMIT
+
+
 # -- reading kept sweeps ---------------------------------------------------------------------------
 
 

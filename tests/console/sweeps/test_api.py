@@ -148,3 +148,16 @@ def test_the_schema_documents_both_methods_with_an_example():
         assert "examples" in media or "example" in media
     names = {p["name"] for p in item["get"]["parameters"]}
     assert {"sweep", "playbook", "code"} <= names
+
+
+@pytest.mark.django_db
+def test_a_sweep_too_big_for_a_request_is_a_job_even_without_fixes(
+    api, ann, support_user, settings
+):
+    settings.SWEEP_IN_REQUEST_LIMIT = 0
+    api.force_authenticate(support_user)
+
+    response = api.post(URL, {"playbook": ["amc"]}, format="json")
+
+    assert response.status_code == 202
+    assert Job.objects.get().payload == {"playbook": ["amc"], "fix": []}

@@ -159,3 +159,16 @@ def test_a_large_bulk_fix_runs_as_a_background_job(
         support_user,
     )
     assert not SupportAction.objects.filter(action="ensure_amc_token").exists()
+
+
+def test_a_sweep_too_big_for_a_request_runs_as_a_background_job(
+    client, support_user, acme, settings
+):
+    settings.SWEEP_IN_REQUEST_LIMIT = 0
+    admin_of(acme, "ann")
+    client.force_login(support_user)
+
+    response = client.post(URL, {"run": "1"})
+
+    assert response.status_code == 302 and not Sweep.objects.exists()
+    assert Job.objects.get().payload == {"playbook": [], "fix": []}
