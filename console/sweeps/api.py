@@ -17,14 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.sweeps.fixes import require_permissions
 from console.sweeps.jobs import ACTION
-from console.sweeps.playbooks import FIXES_OF_CODE, ORDER
+from console.sweeps.playbooks import ORDER
 from console.sweeps.service import (
     SWEEP,
     get_sweep,
     parse_codes,
     parse_playbooks,
+    require_fixes_allowed,
     run_sweep,
     stored_result,
     too_big_for_a_request,
@@ -114,7 +114,7 @@ class SweepsView(APIView):
         actor.require(SWEEP.preview, action=SWEEP.name)
         if not data["dry_run"]:
             # refused now rather than by the job: every fix of these codes needs its permission
-            require_permissions((fix for c in codes for fix in FIXES_OF_CODE.get(c, ())), actor)
+            require_fixes_allowed(codes, actor)
         job = jobs.enqueue(
             ACTION,
             actor=actor,

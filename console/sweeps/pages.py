@@ -27,6 +27,7 @@ from console.sweeps.service import (
     fix_findings,
     get_sweep,
     previous_counts,
+    require_fixes_allowed,
     run_sweep,
     stored_findings,
     too_big_for_a_request,
@@ -107,6 +108,7 @@ class HealthPage(SupportPage):
         dry_run = "apply" not in request.POST
         try:
             if not dry_run and _calls(sweep, codes) > settings.BULK_SYNC_LIMIT:
+                require_fixes_allowed(codes, actor)  # refused now, not by the job
                 return self._enqueue(request, sweep, codes)
             outcomes = fix_findings(sweep=sweep, codes=codes, actor=actor, dry_run=dry_run)
         except SupportError as exc:  # refused (and audited): the page stays, with the sentence

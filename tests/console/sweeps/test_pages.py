@@ -172,3 +172,19 @@ def test_a_sweep_too_big_for_a_request_runs_as_a_background_job(
 
     assert response.status_code == 302 and not Sweep.objects.exists()
     assert Job.objects.get().payload == {"playbook": [], "fix": []}
+
+
+def test_a_large_bulk_fix_without_the_permission_is_refused_before_any_job(
+    client, viewer_user, acme, settings, system_actor
+):
+    settings.BULK_SYNC_LIMIT = 0
+    admin_of(acme, "ann")
+    sweep = run_sweep(playbooks=["amc"], actor=system_actor)
+    client.force_login(viewer_user)
+
+    refused = client.post(
+        URL, {"sweep": sweep.sweep_id, "codes": ["access_token_missing"], "apply": "1"}
+    )
+
+    assert refused.status_code == 403 and not Job.objects.exists()
+    assert SupportAction.objects.filter(action="sweep", outcome="failed").count() == 1
