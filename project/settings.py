@@ -306,6 +306,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SWEEP_SCHEDULE = os.environ.get("SWEEP_SCHEDULE") or "0 3 * * *"
 # The rows a selector reads per batch; unset, each playbook's own (see its sweep.py).
 SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE") or 0) or None
+# A sweep checking more learners and contracts than this runs as a background job when asked
+# through the API or the Health page (the command runs it in the foreground).
+SWEEP_IN_REQUEST_LIMIT = _env_int("SWEEP_IN_REQUEST_LIMIT", 20_000)
 # Keycloak during the membership sweep: how many calls at once, and one deadline for them all.
 SWEEP_KEYCLOAK_WORKERS = _env_int("SWEEP_KEYCLOAK_WORKERS", 4)
 SWEEP_KEYCLOAK_DEADLINE_SECONDS = float(os.environ.get("SWEEP_KEYCLOAK_DEADLINE_SECONDS") or 600)

@@ -1,7 +1,8 @@
 """REST door of sweeps: `GET /api/v1/sweeps` (a kept sweep) and `POST /api/v1/sweeps` (run one).
 
 POST without `fix` runs the sweep in the request and answers its JSON, the command's; with
-`fix` it answers 202 with the background job that finds and fixes (`GET /api/v1/jobs/<id>`).
+`fix`, or when the sweep is too big for a request (SWEEP_IN_REQUEST_LIMIT), it answers 202 with
+the background job that finds (and fixes): `GET /api/v1/jobs/<id>`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.sweeps.fixes import require_permissions
 from console.sweeps.jobs import ACTION
-from console.sweeps.playbooks import FIXES_OF_CODE, ORDER
+from console.sweeps.playbooks import ORDER
 from console.sweeps.service import (
     SWEEP,
     get_sweep,
     parse_codes,
     parse_playbooks,
+    require_fixes_allowed,
     run_sweep,
     stored_result,
+    too_big_for_a_request,
 )
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer
@@ -106,13 +108,13 @@ class SweepsView(APIView):
         actor = self.actor(request)
         data = _valid(SweepRun(data=request.data))
         playbooks, fix = data.get("playbook"), data.get("fix")
-        if not fix:
+        if not fix and not too_big_for_a_request(playbooks):
             return Response(run_sweep(playbooks=playbooks, actor=actor).as_dict())
         names, codes = parse_playbooks(playbooks), parse_codes(fix)
         actor.require(SWEEP.preview, action=SWEEP.name)
         if not data["dry_run"]:
             # refused now rather than by the job: every fix of these codes needs its permission
-            require_permissions((fix for c in codes for fix in FIXES_OF_CODE.get(c, ())), actor)
+            require_fixes_allowed(codes, actor)
         job = jobs.enqueue(
             ACTION,
             actor=actor,

@@ -27,8 +27,10 @@ from console.sweeps.service import (
     fix_findings,
     get_sweep,
     previous_counts,
+    require_fixes_allowed,
     run_sweep,
     stored_findings,
+    too_big_for_a_request,
 )
 from support_tools.doors.pages import SupportPage
 from support_tools.errors import ErrorKind, SupportError
@@ -82,6 +84,8 @@ class HealthPage(SupportPage):
         actor = self.actor(request)
         if "run" in request.POST:
             try:
+                if too_big_for_a_request():
+                    return self._enqueue(request, None, [])
                 result = run_sweep(actor=actor)
             except SupportError as exc:
                 messages.error(request, exc.message)
@@ -104,6 +108,7 @@ class HealthPage(SupportPage):
         dry_run = "apply" not in request.POST
         try:
             if not dry_run and _calls(sweep, codes) > settings.BULK_SYNC_LIMIT:
+                require_fixes_allowed(codes, actor)  # refused now, not by the job
                 return self._enqueue(request, sweep, codes)
             outcomes = fix_findings(sweep=sweep, codes=codes, actor=actor, dry_run=dry_run)
         except SupportError as exc:  # refused (and audited): the page stays, with the sentence
@@ -174,12 +179,16 @@ class HealthPage(SupportPage):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
-    def _enqueue(self, request: HttpRequest, sweep: Sweep, codes: list[str]) -> HttpResponse:
+    def _enqueue(self, request: HttpRequest, sweep: Sweep | None, codes: list[str]) -> HttpResponse:
+        """The fix of a kept sweep's findings, or (without a sweep) a whole new sweep."""
         actor = self.actor(request)
-        summary = {"sweep": sweep.pk, "fix": codes}
-        job = jobs.enqueue(
-            ACTION, actor=actor, payload=summary, summary=summary, total=_calls(sweep, codes)
-        )
+        if sweep is None:
+            summary: dict[str, Any] = {"playbook": [], "fix": []}
+            total = 0
+        else:
+            summary = {"sweep": sweep.pk, "fix": codes}
+            total = _calls(sweep, codes)
+        job = jobs.enqueue(ACTION, actor=actor, payload=summary, summary=summary, total=total)
         messages.success(request, QUEUED.format(id=job.pk, url=_job_url(job.pk)))
         return HttpResponseRedirect(reverse("support:health"))
 

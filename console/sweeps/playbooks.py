@@ -24,6 +24,7 @@ class Playbook:
     name: str
     codes: frozenset[str]
     find: Callable[..., Iterator[Finding]]  # find(stats=..., now=...)
+    size: Callable[[], int]  # roughly how much a sweep of it checks: a cheap count
 
 
 def _batch() -> dict[str, int]:
@@ -51,10 +52,10 @@ def _programs(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
 PLAYBOOKS: dict[str, Playbook] = {
     p.name: p
     for p in (
-        Playbook(amc.PLAYBOOK, amc.SWEEP_CODES | {"amc_app_missing"}, _amc),
-        Playbook(membership.PLAYBOOK, membership.SWEEP_CODES, _membership),
-        Playbook(codes.PLAYBOOK, codes.SWEEP_CODES, _codes),
-        Playbook(programs.PLAYBOOK, programs.SWEEP_CODES, _programs),
+        Playbook(amc.PLAYBOOK, amc.SWEEP_CODES | {"amc_app_missing"}, _amc, amc.size),
+        Playbook(membership.PLAYBOOK, membership.SWEEP_CODES, _membership, membership.size),
+        Playbook(codes.PLAYBOOK, codes.SWEEP_CODES, _codes, codes.size),
+        Playbook(programs.PLAYBOOK, programs.SWEEP_CODES, _programs, programs.size),
     )
 }
 ORDER = tuple(PLAYBOOKS)

@@ -121,9 +121,7 @@ def run_sweep(
     inputs = {"playbooks": list(names), "fix": list(codes), "dry_run": dry_run}
     _refuse_unless(SWEEP.can_preview(actor), actor, inputs)
     if codes and not dry_run:  # refused before the sweep, not after it
-        _require_fix_permissions(
-            (fix for c in codes for fix in FIXES_OF_CODE.get(c, ())), actor, inputs
-        )
+        require_fixes_allowed(codes, actor, inputs)
     started = timezone.now()
     findings, stats = _find(names, now or started, progress)
     with support_action(SWEEP, actor=actor, inputs=inputs) as trail:
@@ -187,6 +185,23 @@ def fix_findings(
         fix_codes=list(codes), fix_dry_run=dry_run, fixes=[o.as_dict() for o in outcomes]
     )
     return tuple(outcomes)
+
+
+def require_fixes_allowed(
+    codes: Iterable[str], actor: Actor, inputs: dict[str, Any] | None = None
+) -> None:
+    """Refuse (and record the refusal) unless the actor may apply every fix these problem codes
+    name: what a door checks before it hands a real bulk fix to a background job."""
+    codes = parse_codes(codes)
+    fixes = (name for code in codes for name in FIXES_OF_CODE.get(code, ()))
+    _require_fix_permissions(fixes, actor, inputs or {"fix": list(codes)})
+
+
+def too_big_for_a_request(playbooks: Iterable[str] | None = None) -> bool:
+    """A sweep checking more than SWEEP_IN_REQUEST_LIMIT learners and contracts runs as a
+    background job from the API and the Health page, whatever its fixes."""
+    names = parse_playbooks(playbooks)
+    return sum(PLAYBOOKS[n].size() for n in names) > settings.SWEEP_IN_REQUEST_LIMIT
 
 
 # -- reading kept sweeps ---------------------------------------------------------------------------

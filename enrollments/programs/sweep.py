@@ -47,6 +47,11 @@ def find_problems(
         yield from _check_batch(ids[0], ids[-1])
 
 
+def size() -> int:
+    """What a sweep of this playbook checks: the linked program enrollments."""
+    return ProgramEnrollment.objects.filter(user__isnull=False).count()
+
+
 def _linked_after(last: int, n: int) -> list[int]:
     return list(
         ProgramEnrollment.objects.filter(user__isnull=False, pk__gt=last)

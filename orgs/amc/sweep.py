@@ -76,6 +76,11 @@ def find_problems(
         yield from _check_batch(user_ids, application, now)
 
 
+def size() -> int:
+    """What a sweep of this playbook checks: its AMC-admin mappings (a cheap count)."""
+    return UserOrganizationMapping.objects.filter(is_active=True, is_amc_admin=True).count()
+
+
 def _admins_after(last: int, n: int) -> list[int]:
     return list(
         UserOrganizationMapping.objects.filter(is_active=True, is_amc_admin=True, user_id__gt=last)

@@ -69,6 +69,12 @@ def find_problems(
         yield from _check_batch(ids, now, stats)
 
 
+def size() -> int:
+    """What a sweep of this playbook checks, roughly: its contracts (each one's codes are
+    counted in the database)."""
+    return Contract.objects.count()
+
+
 def _contracts_after(last: int, n: int) -> list[int]:
     ids = Contract.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)
     return list(ids[:n])

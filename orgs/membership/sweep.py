@@ -80,6 +80,14 @@ def find_problems(
         yield from _org_findings(org, read, [pk for pk, _ in holders[org.pk]], batch_size, stats)
 
 
+def size() -> int:
+    """What a sweep of this playbook checks, roughly: the active local members of
+    Keycloak-controlled organizations."""
+    return UserOrganizationMapping.objects.filter(
+        organization__sso_organization_id__isnull=False, is_active=True
+    ).count()
+
+
 def _active_holders(org: Organization) -> list[tuple[int, str]]:
     """(user id, lower-case email) of the organization's active local members."""
     return [

@@ -133,3 +133,31 @@ def test_the_job_finds_and_fixes_on_the_worker_with_progress(api, ann, support_u
     assert [f["status"] for f in job["result"]["fixes"]] == ["changed"]
     assert job["result"]["changed"] is True and "access_token_missing" in job["result"]["counts"]
     assert "access_token_missing" not in command_json("--playbook", "amc")["counts"]
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_both_methods_with_an_example():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(urlconf="tests.console.sweeps.urls").get_schema(public=True)
+    item = schema["paths"]["/api/v1/sweeps"]
+    assert set(item) == {"get", "post"}
+    for operation in item.values():
+        assert operation["summary"]
+        media = operation["responses"]["200"]["content"]["application/json"]
+        assert "examples" in media or "example" in media
+    names = {p["name"] for p in item["get"]["parameters"]}
+    assert {"sweep", "playbook", "code"} <= names
+
+
+@pytest.mark.django_db
+def test_a_sweep_too_big_for_a_request_is_a_job_even_without_fixes(
+    api, ann, support_user, settings
+):
+    settings.SWEEP_IN_REQUEST_LIMIT = 0
+    api.force_authenticate(support_user)
+
+    response = api.post(URL, {"playbook": ["amc"]}, format="json")
+
+    assert response.status_code == 202
+    assert Job.objects.get().payload == {"playbook": ["amc"], "fix": []}

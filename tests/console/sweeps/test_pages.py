@@ -10,6 +10,7 @@ from django.urls import reverse
 from console.sweeps.models import Sweep
 from console.sweeps.pages import NOTHING_CHOSEN
 from console.sweeps.service import run_sweep
+from support_tools.jobs.models import Job
 from support_tools.models import SupportAction
 from tests.factories import OrganizationFactory, UserFactory, UserOrganizationMappingFactory
 
@@ -134,3 +135,56 @@ def test_staff_who_may_not_see_users_are_refused(client):
     client.force_login(UserFactory(username="nobody", is_staff=True))
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"run": "1"}).status_code == 403
+
+
+def test_a_large_bulk_fix_runs_as_a_background_job(
+    client, support_user, acme, settings, system_actor
+):
+    settings.BULK_SYNC_LIMIT = 1
+    for name in ("ann", "bob"):
+        admin_of(acme, name)
+    sweep = run_sweep(playbooks=["amc"], actor=system_actor)
+    client.force_login(support_user)
+
+    response = client.post(
+        URL, {"sweep": sweep.sweep_id, "codes": ["access_token_missing"], "apply": "1"}
+    )
+
+    job = Job.objects.get()
+    assert response.status_code == 302
+    assert (job.action, job.payload, job.progress_total, job.actor) == (
+        "sweep",
+        {"sweep": sweep.sweep_id, "fix": ["access_token_missing"]},
+        2,
+        support_user,
+    )
+    assert not SupportAction.objects.filter(action="ensure_amc_token").exists()
+
+
+def test_a_sweep_too_big_for_a_request_runs_as_a_background_job(
+    client, support_user, acme, settings
+):
+    settings.SWEEP_IN_REQUEST_LIMIT = 0
+    admin_of(acme, "ann")
+    client.force_login(support_user)
+
+    response = client.post(URL, {"run": "1"})
+
+    assert response.status_code == 302 and not Sweep.objects.exists()
+    assert Job.objects.get().payload == {"playbook": [], "fix": []}
+
+
+def test_a_large_bulk_fix_without_the_permission_is_refused_before_any_job(
+    client, viewer_user, acme, settings, system_actor
+):
+    settings.BULK_SYNC_LIMIT = 0
+    admin_of(acme, "ann")
+    sweep = run_sweep(playbooks=["amc"], actor=system_actor)
+    client.force_login(viewer_user)
+
+    refused = client.post(
+        URL, {"sweep": sweep.sweep_id, "codes": ["access_token_missing"], "apply": "1"}
+    )
+
+    assert refused.status_code == 403 and not Job.objects.exists()
+    assert SupportAction.objects.filter(action="sweep", outcome="failed").count() == 1
