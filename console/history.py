@@ -21,6 +21,7 @@ from support_tools.doors.wording import humanize
 from support_tools.models import SupportAction
 
 HISTORY_LENGTH = 15
+OUTCOMES = set(SupportAction.Outcome.values)
 
 # What each action is called on the page; the action's name stays beside it as small text.
 ACTION_LABELS = {
@@ -56,6 +57,15 @@ class HistoryRow:
     @property
     def label(self) -> str:
         return action_label(self.action)
+
+    @property
+    def outcome_words(self) -> str:
+        # A preview changed nothing: it "would change".
+        if self.dry_run and self.outcome == SupportAction.Outcome.CHANGED:
+            return "would change"
+        return (
+            SupportAction.Outcome(self.outcome).label if self.outcome in OUTCOMES else self.outcome
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -41,6 +41,7 @@ CSV_COLUMNS = [
     "outcome",
     "error",
 ]
+WOULD_CHANGE = "would change"
 EXPORT_REFUSED = "The filters of this list are not valid: {detail}"
 # A cell starting with one of these is a formula to a spreadsheet: it is quoted as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,6 +52,13 @@ def console_url(user_id: int) -> str | None:
         return reverse("support:console-learner", kwargs={"user_id": user_id})
     except NoReverseMatch:
         return None
+
+
+def outcome_words(row: SupportAction) -> str:
+    """A preview changed nothing: it "would change"."""
+    if row.dry_run and row.outcome == SupportAction.Outcome.CHANGED:
+        return WOULD_CHANGE
+    return row.get_outcome_display()
 
 
 class _Echo:
@@ -121,7 +129,7 @@ class SupportActionAdmin(admin.ModelAdmin):
         return format_html(
             '{}: <strong>{}</strong>{}<br><code class="code-name">{}</code>',
             humanize(obj.action),
-            obj.get_outcome_display(),
+            outcome_words(obj),
             preview,
             obj.action,
         )

@@ -36,7 +36,9 @@ def test_previews_and_the_consoles_own_checks_are_left_out_unless_asked(mat, sup
 
     everything = learner_history(mat, previews=True)
     assert len(everything.rows) == 4 and everything.previews_hidden == 0
-    assert sum(r.dry_run for r in everything.rows) == 1
+    (preview,) = [r for r in everything.rows if r.dry_run]
+    assert preview.outcome_words == "would change"  # a preview changed nothing
+    assert history.rows[1].outcome_words == "changed"
 
 
 def test_bulk_runs_that_touched_the_learner_are_included_once(db):

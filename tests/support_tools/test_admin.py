@@ -69,6 +69,7 @@ def test_rows_link_to_the_learners_console_and_the_columns_fit(client, admin_use
     console = reverse("support:console-learner", kwargs={"user_id": trail["mat"].pk})
     assert f'href="{console}"' in page
     assert "bulk run: 1 learner" in page and "preview" in page
+    assert "would change" in page  # a preview changed nothing
     assert len(SupportActionAdmin.list_display) <= 6
 
 
