@@ -95,7 +95,7 @@ NOT_A_CHANGE = {"unchanged", "skipped", "error", "failed"}
 
 def render_text(data: dict[str, Any]) -> str:
     """A readable form of the JSON: the checklist first, what changed (or would), the rest."""
-    lines: list[str] = []
+    lines: list[str] = [data["summary"]] if "summary" in data else []
     if "problems" in data:
         lines.append("OK: no problem found." if data.get("ok") else "Problems found:")
         for p in data["problems"]:
@@ -105,7 +105,7 @@ def render_text(data: dict[str, Any]) -> str:
     if "changed" in data:
         lines.append(_change_line(data))
     for key, value in data.items():
-        if key in {"problems", "ok", "changed", "dry_run", "results"}:
+        if key in {"summary", "problems", "ok", "changed", "dry_run", "results"}:
             continue
         lines.append(f"{key}: {json.dumps(value, default=str)}")
     for row in data.get("results", []):

@@ -53,18 +53,24 @@ class Command(SupportCommand):
         finally:
             if bar is not None:
                 bar.close()
-        return result if options["json"] else _Text(result)
+        return result if options["json"] else _Text(result, asked_fix=bool(options["fix"]))
 
 
 class _Text:
     """The text form: the counts, the fixes, and the first findings."""
 
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: Any, *, asked_fix: bool) -> None:
         self.result = result
+        self.asked_fix = asked_fix
 
     def as_dict(self) -> dict[str, Any]:
         data = self.result.as_dict()
         findings = data.pop("findings")
+        if not self.asked_fix:
+            # A sweep without --fix only reads: say what it found, not "nothing needed changing".
+            data.pop("changed", None)
+            data.pop("dry_run", None)
+            data["summary"] = _found(len(findings))
         data["results"] = [
             {k: f[k] for k in ("playbook", "code", "severity", "user", "target")}
             for f in findings[:SHOWN]
@@ -72,3 +78,10 @@ class _Text:
         if len(findings) > SHOWN:
             data["more"] = f"{len(findings) - SHOWN} more findings: --json lists them all"
         return data
+
+
+def _found(n: int) -> str:
+    if not n:
+        return "No problem found."
+    noun = "problem" if n == 1 else "problems"
+    return f"Found {n:,} {noun}; nothing was changed (--fix CODE repairs them)."

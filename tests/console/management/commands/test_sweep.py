@@ -71,7 +71,8 @@ def test_fix_with_dry_run_and_then_for_real(ann):
 
 def test_text_output_lists_counts_and_findings(ann):
     out, _ = run("--playbook", "amc")
-    assert "Nothing to change." in out
+    assert out.startswith("Found 3 problems; nothing was changed (--fix CODE repairs them).")
+    assert "Nothing needed changing." not in out
     assert "counts: " in out and "code=access_token_missing" in out and "user=ann" in out
 
 
