@@ -155,15 +155,19 @@ def _enrollments_of_key(row: LinkInput, people: PeopleSnapshot) -> list[Enrollme
 # --- The plan of one learner -----------------------------------------------------------------
 
 
-def plan_learner(index: int, row: LinkInput, found: Match, courses: CourseSnapshot) -> Plan | None:
+def plan_learner(
+    index: int, row: LinkInput, found: Match, courses: CourseSnapshot, *, dry_run: bool = False
+) -> Plan | None:
     """The writes that link the row's learner; None when there is nothing to write (the row is
     `unchanged`). `Refused` when a course cannot take the learner."""
     if found.to_link:
-        return _plan_link(index, row, found, courses)
-    return _plan_waiting_roles(index, row, found, courses)
+        return _plan_link(index, row, found, courses, dry_run)
+    return _plan_waiting_roles(index, row, found, courses, dry_run)
 
 
-def _plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot) -> Plan:
+def _plan_link(
+    index: int, row: LinkInput, found: Match, courses: CourseSnapshot, dry_run: bool
+) -> Plan:
     """Link the key's enrollments to the user: unlink their previous learner, enroll the user
     in masters, grant the roles waiting on any of the key's enrollments."""
     plan = Plan(index=index, row=row, user=found.user)
@@ -176,12 +180,12 @@ def _plan_link(index: int, row: LinkInput, found: Match, courses: CourseSnapshot
     _attach_course_enrollments(plan, course_rows, courses)
     _grant_waiting_roles(plan, story, course_rows + _course_rows(found.linked, courses), courses)
     plan.status = RELINKED if story.previous else LINKED
-    plan.message = _describe(found.user.username, story)
+    plan.message = _describe(found.user.username, story, would=dry_run)
     return plan
 
 
 def _plan_waiting_roles(
-    index: int, row: LinkInput, found: Match, courses: CourseSnapshot
+    index: int, row: LinkInput, found: Match, courses: CourseSnapshot, dry_run: bool
 ) -> Plan | None:
     """An already linked learner: only roles that wait on their program course enrollments
     (added after the link) are left to grant. Their course enrollments are not touched: a
@@ -191,7 +195,7 @@ def _plan_waiting_roles(
     _grant_waiting_roles(plan, story, _course_rows(found.linked, courses), courses)
     if not plan.assignment_ids:
         return None
-    plan.message = _describe(found.user.username, story)
+    plan.message = _describe(found.user.username, story, would=dry_run)
     return plan
 
 
@@ -309,24 +313,27 @@ def _audit_course_enrollment(
     )
 
 
-def _describe(username: str, story: _Story) -> str:
+def _describe(username: str, story: _Story, *, would: bool) -> str:
+    """The row's sentence: what was done, or on a dry run what would be (nothing was)."""
+    done = _WOULD if would else _DONE
     if story.previous:
         previous = ", ".join(story.previous)
-        parts = [f"Relinked from {previous} to {username}"]
+        parts = [done["relinked"].format(previous=previous, username=username)]
         if story.deactivated:
             parts.append(
-                f"{story.deactivated} course enrollment(s) of {previous} deactivated "
-                "(moved to audit where offered) and detached"
+                f"{story.deactivated} course enrollment(s) of {previous} "
+                + done["deactivated"]
+                + " (moved to audit where offered) and detached"
             )
     elif story.already_linked:
         parts = [f"Already linked to {username}"]
     else:
-        parts = [f"Linked to {username}"]
+        parts = [done["linked"].format(username=username)]
     masters = [
-        f"{n} {what}"
+        f"{n} {done[what]}"
         for n, what in (
             (story.created, "created"),
-            (story.upgraded, "moved to masters"),
+            (story.upgraded, "upgraded"),
             (story.kept, "kept"),
         )
         if n
@@ -335,8 +342,28 @@ def _describe(username: str, story: _Story) -> str:
         parts.append(f"masters course enrollments: {', '.join(masters)}")
     parts.extend(story.other_modes)
     if story.granted:
-        parts.append(f"waiting role(s) granted: {', '.join(story.granted)}")
+        parts.append(f"waiting role(s) {done['granted']}: {', '.join(story.granted)}")
     return "; ".join(parts) + "."
+
+
+_DONE = {
+    "relinked": "Relinked from {previous} to {username}",
+    "linked": "Linked to {username}",
+    "deactivated": "deactivated",
+    "created": "created",
+    "upgraded": "moved to masters",
+    "kept": "kept",
+    "granted": "granted",
+}
+_WOULD = {
+    "relinked": "Would relink from {previous} to {username}",
+    "linked": "Would link to {username}",
+    "deactivated": "would be deactivated",
+    "created": "would be created",
+    "upgraded": "would move to masters",
+    "kept": "kept",
+    "granted": "to grant",
+}
 
 
 def claim(plan: Plan, touched: dict[Any, int]) -> None:

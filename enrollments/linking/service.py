@@ -188,7 +188,7 @@ def link_step(
         created = 0
         for first in range(start, stop, BATCH_SIZE):
             last = min(first + BATCH_SIZE, stop)
-            created += _link_batch(sheet, range(first, last), outcomes, trail)
+            created += _link_batch(sheet, range(first, last), outcomes, trail, dry_run=dry_run)
             if progress is not None:
                 progress(last, len(sheet.rows))
         rows = [outcomes[i] for i in range(start, stop)]
@@ -216,7 +216,12 @@ def _program_uuid(value: uuid.UUID | str) -> uuid.UUID:
 
 
 def _link_batch(
-    sheet: Sheet, indexes: range, outcomes: dict[int, LinkRow], trail: AuditTrail
+    sheet: Sheet,
+    indexes: range,
+    outcomes: dict[int, LinkRow],
+    trail: AuditTrail,
+    *,
+    dry_run: bool,
 ) -> int:
     """Links the rows `indexes`; returns how many course enrollments it created."""
     rows = sheet.rows
@@ -247,7 +252,7 @@ def _link_batch(
     claimed: dict[Any, int] = {}  # course enrollment -> the row that writes it
     for i, m in found:
         try:
-            plan = plan_learner(i, rows[i], m, courses)
+            plan = plan_learner(i, rows[i], m, courses, dry_run=dry_run)
             if plan is None:
                 already = ALREADY_LINKED.format(username=m.user.username)
                 outcomes[i] = LinkRow(rows[i].key, rows[i].username, UNCHANGED, already)

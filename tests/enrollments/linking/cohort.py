@@ -1,6 +1,9 @@
 """A small program for the tests of big sheets (jobs, their doors, the browser): learners to
 link, one key held by another account (a relink), and a row naming nobody (an error)."""
 
+import threading
+
+from enrollments.linking import jobs as link_jobs
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from tests.enrollments.factories import (
     PROGRAM,
@@ -61,3 +64,20 @@ def untouched(i: int) -> bool:
     return (
         pe.user.username if pe.user else None
     ) == holder and not CourseEnrollment.objects.filter(user__username=f"learner{i}").exists()
+
+
+class HeldStep:
+    """Holds the job before step `at` (1-based) until released: the test reads the state
+    while the job is between two steps."""
+
+    def __init__(self, monkeypatch, at):
+        self.real, self.at, self.calls = link_jobs.link_step, at, 0
+        self.reached, self.released = threading.Event(), threading.Event()
+        monkeypatch.setattr(link_jobs, "link_step", self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            self.reached.set()
+            assert self.released.wait(timeout=60)
+        return self.real(*args, **kwargs)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
@@ -23,7 +22,7 @@ from support_tools.jobs.models import Job, JobRow
 from support_tools.models import SupportAction
 from support_tools.permissions import SUPPORT_GROUP
 from tests.enrollments.factories import PROGRAM
-from tests.enrollments.linking.cohort import cohort, fully_linked, untouched
+from tests.enrollments.linking.cohort import HeldStep, cohort, fully_linked, untouched
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,23 +63,6 @@ def finished(job):
     return check
 
 
-class HeldStep:
-    """Holds the job before step `at` (1-based) until released: the test reads the state
-    while the job is between two steps."""
-
-    def __init__(self, monkeypatch, at):
-        self.real, self.at, self.calls = link_jobs.link_step, at, 0
-        self.reached, self.released = threading.Event(), threading.Event()
-        monkeypatch.setattr(link_jobs, "link_step", self)
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.at:
-            self.reached.set()
-            assert self.released.wait(timeout=60)
-        return self.real(*args, **kwargs)
-
-
 def test_a_link_job_runs_to_completion_and_its_result_is_the_direct_calls(job_worker, actor, sheet):
     direct = link_program_enrollments(program_uuid=PROGRAM, pairs=sheet, actor=actor, dry_run=True)
 
@@ -95,7 +77,17 @@ def test_a_link_job_runs_to_completion_and_its_result_is_the_direct_calls(job_wo
     real = apply_link_job(preview.pk, actor=actor)
     wait_for(finished(real))
 
-    assert jobs.as_dict(real)["result"] == {**direct.as_dict(), "dry_run": False}
+    done, preview_rows = jobs.as_dict(real)["result"], direct.as_dict()["results"]
+    assert done == {**direct.as_dict(), "dry_run": False, "results": done["results"]}
+    assert [r["status"] for r in done["results"]] == [r["status"] for r in preview_rows]
+    assert (
+        preview_rows[0]["message"]
+        == "Would link to learner0; masters course enrollments: 2 would be created."
+    )
+    assert (
+        done["results"][0]["message"]
+        == "Linked to learner0; masters course enrollments: 2 created."
+    )
     assert all(fully_linked(i) for i in range(6))
     steps = SupportAction.objects.filter(inputs__job=str(real.pk)).order_by("seq")
     assert [s.inputs["sheet_rows"] for s in steps] == [

@@ -496,7 +496,21 @@ def test_dry_run_gives_the_same_results_and_writes_nothing(support_actor):
     assert audit.dry_run and audit.outcome == "changed"
 
     real = link(sheet, support_actor)
-    assert [r.as_dict() for r in real.rows] == [r.as_dict() for r in dry.rows]
+    # The same outcome row by row; the dry run's sentences say "would", the real run's say done.
+    assert [(r.external_user_key, r.username, r.status) for r in real.rows] == [
+        (r.external_user_key, r.username, r.status) for r in dry.rows
+    ]
+    assert [r.message for r in dry.rows] == [
+        "Would relink from alice to bob; masters course enrollments: 2 would be created; "
+        "waiting role(s) to grant: staff in course-v1:UNI+C1+2025.",
+        "Would link to carl; masters course enrollments: 2 would be created.",
+        real.rows[2].message,
+    ]
+    assert real.rows[0].message == (
+        "Relinked from alice to bob; masters course enrollments: 2 created; "
+        "waiting role(s) granted: staff in course-v1:UNI+C1+2025."
+    )
+    assert real.rows[1].message == "Linked to carl; masters course enrollments: 2 created."
     assert CourseEnrollment.objects.filter(user=bob).count() == 2
 
 
