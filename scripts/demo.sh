@@ -21,15 +21,36 @@ write_env
 $BIN/python manage.py migrate -v0
 $BIN/python manage.py seed_demo
 
+# Stopped when the server ends: the demo's Keycloak, Redis and Celery worker.
+WORKER_PID=""
+stop_all() {
+  [ -n "$WORKER_PID" ] && kill "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
+  [ -n "${REDIS_TMP:-}" ] && scripts/redis.sh stop "$REDIS_TMP"
+  [ -n "${KC_STARTED:-}" ] && scripts/keycloak.sh stop
+  return 0
+}
+trap stop_all EXIT
+
 if [ -x scripts/keycloak.sh ]; then
   if kc_env=$(scripts/keycloak.sh start --demo); then
     eval "$kc_env"
-    trap 'scripts/keycloak.sh stop' EXIT
+    KC_STARTED=1
     write_env
     $BIN/python manage.py seed_demo --keycloak || true
   else
     echo "Keycloak could not start (see above): the membership checks will say that Keycloak is not configured." >&2
   fi
+fi
+
+# Background jobs (big link sheets, large sweeps): the same broker as production, Debian's
+# redis-server on a free loopback port, and one Celery worker beside the server.
+if redis_env=$(scripts/redis.sh start); then
+  eval "$redis_env"
+  write_env
+  $BIN/celery -A project worker --pool solo --loglevel WARNING >var/worker.log 2>&1 &
+  WORKER_PID=$!
+else
+  echo "Redis could not start (see above): big sheets and large sweeps will say that the job queue is unreachable." >&2
 fi
 
 cat >&2 <<MSG
