@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from support_tools import bulk_sql
 from support_tools.actors import Actor
 from support_tools.errors import PERMISSION_DENIED, ErrorKind, SupportError
 from support_tools.logsafe import log_support_action
@@ -42,6 +43,8 @@ UNEXPECTED_ERROR = "An unexpected error stopped {action}; nothing was changed. (
 
 def storable(text: str) -> str:
     """Text every database can keep in a JSON column: NUL and lone surrogates escaped."""
+    if text.isascii():
+        return text.replace("\x00", "\\x00") if "\x00" in text else text
     if "\x00" in text:
         text = text.replace("\x00", "\\x00")
     try:
@@ -51,7 +54,12 @@ def storable(text: str) -> str:
     return text
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # the common case first: a bulk run's trail holds many
+        return value
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, models.Model):
@@ -192,12 +200,11 @@ class AuditTrail:
 
 
 def _save_learners(row: SupportAction, learners: list[tuple[Any, str, str]]) -> None:
-    SupportActionLearner.objects.bulk_create(
-        [
-            SupportActionLearner(action=row, user_id=user_id, key=key, outcome=outcome)
-            for user_id, key, outcome in learners
-        ],
-        batch_size=2000,
+    # One statement of plain values: a bulk run records thousands of learners per row.
+    bulk_sql.insert_rows(
+        SupportActionLearner,
+        ["action", "user", "key", "outcome"],
+        [(row.pk, user_id, key, outcome) for user_id, key, outcome in learners],
     )
 
 

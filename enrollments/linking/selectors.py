@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from enrollments.linking.bulk_sql import AnyOf
 from enrollments.models import (
     CourseAccessRole,
     CourseAccessRoleAssignment,
@@ -28,6 +27,7 @@ from enrollments.models import (
     ProgramCourseEnrollment,
     ProgramEnrollment,
 )
+from support_tools.bulk_sql import AnyOf
 
 User = get_user_model()
 

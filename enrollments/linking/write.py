@@ -20,8 +20,6 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from enrollments.linking import bulk_sql
-from enrollments.linking.bulk_sql import AnyOf
 from enrollments.linking.plan import Plan
 from enrollments.linking.rows import LinkRow, error_row
 from enrollments.models import (
@@ -31,7 +29,9 @@ from enrollments.models import (
     ProgramCourseEnrollment,
     ProgramEnrollment,
 )
+from support_tools import bulk_sql
 from support_tools.audit import AuditTrail
+from support_tools.bulk_sql import AnyOf
 
 log = logging.getLogger(__name__)
 

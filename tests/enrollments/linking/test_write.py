@@ -12,10 +12,10 @@ import logging
 import pytest
 from django.db import IntegrityError, OperationalError
 
-from enrollments.linking import bulk_sql
 from enrollments.linking.service import link_program_enrollments
 from enrollments.linking.write import LINK_FAILED, WRITE_ATTEMPTS
 from enrollments.models import ProgramEnrollment
+from support_tools import bulk_sql
 from support_tools.models import SupportAction
 from tests.enrollments.factories import (
     PROGRAM,
