@@ -1,5 +1,5 @@
 """The console's admin wiring: the user list's tool actions open one user's page, and refuse a
-selection of several in plain words."""
+selection of several in plain words; the index links only the pages the person may open."""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -41,3 +41,24 @@ def test_several_selected_users_are_refused_and_nothing_opens(client, support_us
     assert said == [ONE_USER_AT_A_TIME.format(label="Ensure AMC tokens", count=3)]
     page = client.get(response["Location"]).content.decode()
     assert "you selected 3 users, so nothing was done" in page
+
+
+@pytest.mark.parametrize("who", ["support_user", "viewer_user"])
+def test_the_index_links_the_health_page_for_those_who_may_open_it(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    health = reverse("support:health")
+
+    index = client.get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{health}">Platform health</a>' in index
+    assert client.get(health).status_code == 200
+
+
+def test_the_index_hides_the_health_page_from_those_it_would_refuse(client):
+    staff = UserFactory(username="no-perms", is_staff=True)
+    client.force_login(staff)
+
+    index = client.get(reverse("admin:index"))
+
+    assert index.status_code == 200 and "Platform health" not in index.content.decode()
+    assert client.get(reverse("support:health")).status_code == 403
