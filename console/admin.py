@@ -22,11 +22,20 @@ admin.site.index_title = "Support"
 admin.site.index_template = "console/admin_index.html"
 
 
+ONE_USER_AT_A_TIME = (
+    "“{label}” opens one user's page, and you selected {count} users, so nothing was done. "
+    "Tick only one user, then choose “{label}” again."
+)
+
+
 def _redirect_to_tool(url_name: str, label: str):  # noqa: ANN202 - builds an admin action
+    # Each tool is a page with its own form, preview and Apply for one user: a selection of
+    # several cannot be run from here without skipping that preview.
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any):  # noqa: ANN202
         users = list(queryset[:2])
         if len(users) != 1:
-            messages.warning(request, f"Select exactly one user for “{label}”.")
+            count = queryset.count()
+            messages.error(request, ONE_USER_AT_A_TIME.format(label=label, count=count))
             return None
         return HttpResponseRedirect(reverse(url_name, kwargs={"user_id": users[0].pk}))
 

@@ -13,6 +13,7 @@ from console.checklist import learner_checklist
 from support_tools.actors import Actor
 from support_tools.doors.api import ErrorSerializer, GetServiceView
 
+# What the endpoint answers, key for key: tests/console/test_api.py compares it with a real answer.
 EXAMPLE = {
     "ok": False,
     "user": {"id": 7, "username": "amc-expired", "email": "amc-expired@acme.example.edu"},
@@ -22,19 +23,42 @@ EXAMPLE = {
             "title": "AMC access (the spinning wheel)",
             "status": "error",
             "error": None,
+            "note": None,
+            "links": [],
             "problems": [
                 {
                     "code": "access_token_expired",
                     "severity": "error",
-                    "message": "amc-expired's newest AMC access token expired on 2026-11-20.",
+                    "message": "amc-expired's newest AMC access token expired on "
+                    "2026-11-20 09:30 UTC.",
                     "fix": "ensure_amc_token",
-                    "fix_url": "/admin/support/users/7/amc/ensure-token/?org=acme",
+                    "title": "The access token has expired",
+                    "fix_label": "Renew the AMC tokens",
+                    "fix_url": "/admin/support/users/7/amc/ensure-token/"
+                    "?org=acme&next=%2Fadmin%2Fsupport%2Fconsole%2F7%2F",
+                    "fix_note": None,
                 }
             ],
-            "details": {"organizations": ["acme"]},
+            "details": {
+                "organizations": ["acme"],
+                "token_check": {"endpoint": "/api/v1/me", "authenticates": False, "status": 401},
+            },
         }
     ],
-    "history": [],
+    "history": [
+        {
+            "id": 412,
+            "when": "2026-11-21T08:02:11.514000+00:00",
+            "action": "ensure_amc_admin",
+            "actor": "support-sam",
+            "door": "admin",
+            "dry_run": False,
+            "outcome": "changed",
+            "error": "",
+            "bulk": False,
+        }
+    ],
+    "history_previews_hidden": 3,
 }
 
 

@@ -14,7 +14,9 @@ from support_tools.models import ACTION_PERMISSIONS
 SUPPORT_GROUP = "Support"
 SUPPORT_LEADS_GROUP = "Support leads"
 
-VIEW_APPS = ("accounts", "orgs", "enrollments", "support_tools", "jobs")
+# The console's models (sweeps and their findings) are what its Health page already shows to
+# anyone who may see users: reading them in the admin needs no more.
+VIEW_APPS = ("accounts", "orgs", "enrollments", "support_tools", "jobs", "console")
 EXTRA_VIEW_PERMISSIONS = (
     ("auth", "view_user"),
     ("sites", "view_site"),

@@ -32,6 +32,10 @@ from support_tools.errors import SupportError
 from support_tools.jobs.pages import SAMPLES, column_labels
 
 NO_CSV_GIVEN = "Paste the rows or upload a CSV file."
+CSV_GIVEN_TWICE = (
+    "You pasted rows in the box and also chose a CSV file, so nothing was run. Use one or the "
+    "other: empty the box to use the file, or remove the file to use the pasted rows."
+)
 
 
 class LinkProgramEnrollmentsForm(forms.Form):
@@ -45,13 +49,16 @@ class LinkProgramEnrollmentsForm(forms.Form):
     csv_file = forms.FileField(
         label="or a CSV file",
         required=False,
-        help_text="An uploaded file's rows are copied into the box above by the preview, "
-        "so that Apply links exactly the rows you saw.",
+        help_text="Use either the box or a file, not both. An uploaded file's rows are "
+        "copied into the box above by the preview, so that Apply links exactly the rows you saw.",
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         upload = data.get("csv_file")
+        if upload and (data.get("csv_text") or "").strip():
+            # Never pick one silently: the person would not know which rows were run.
+            raise forms.ValidationError(CSV_GIVEN_TWICE)
         raw: bytes | str = upload.read() if upload else (data.get("csv_text") or "")
         if not raw.strip():
             raise forms.ValidationError(NO_CSV_GIVEN)

@@ -133,7 +133,10 @@ def ensure_amc_token(
             mappings=mappings,
             access_token_created=tokens.access_created,
             access_token_expires=tokens.access_token.expires.isoformat(),
-            access_token_last4=mask_token(tokens.access_token.token),
+            # A dry run rolls its new token back: there is no token to show the end of.
+            access_token_last4=None
+            if dry_run and tokens.access_created
+            else mask_token(tokens.access_token.token),
             refresh_token_created=tokens.refresh_created,
             amc_account_updated=tokens.account_updated,
         )

@@ -119,6 +119,7 @@ def test_support_groups_hold_view_and_action_permissions():
     assert actions - {"run_add_contract_seats"} <= support
     assert "run_add_contract_seats" not in support and actions <= leads
     assert {"view_user", "view_organization", "view_supportaction", "view_amcaccount"} <= support
+    assert {"view_sweep", "view_finding"} <= support  # the console's: what Health shows
     assert not any(c.startswith(("add_", "change_", "delete_")) for c in support)
 
 

@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from enrollments.linking.csv_rows import CSV_WRONG_COLUMNS
-from enrollments.linking.pages import NO_CSV_GIVEN, link_page_url
+from enrollments.linking.pages import CSV_GIVEN_TWICE, NO_CSV_GIVEN, link_page_url
 from enrollments.linking.service import PROGRAM_NOT_FOUND
 from enrollments.models import CourseEnrollment, ProgramEnrollment
 from support_tools.models import SupportAction
@@ -84,6 +84,24 @@ def test_an_uploaded_file_is_copied_into_the_box_for_apply(client, support_user)
     assert preview.context["form"]["csv_text"].value() == "EXT-1,ann\n"
     assert 'class="status-linked"' in preview.content.decode()
     assert linked() == {"EXT-2": "alice"}
+
+
+@pytest.mark.parametrize("apply", [False, True])
+def test_pasted_rows_and_a_file_together_are_refused(client, support_user, apply):
+    client.force_login(support_user)
+    upload = SimpleUploadedFile("sheet.csv", b"EXT-2,bob\n", "text/csv")
+    button = {"apply": "1"} if apply else {"preview": "1"}
+
+    page = client.post(
+        URL, {"program_uuid": str(PROGRAM), "csv_text": "EXT-1,ann\n", "csv_file": upload, **button}
+    )
+
+    assert page.status_code == 200
+    assert CSV_GIVEN_TWICE in page.context["form"].non_field_errors()
+    assert "Use one or the other" in page.content.decode()
+    assert 'class="status-linked"' not in page.content.decode()
+    assert linked() == {"EXT-2": "alice"}
+    assert not SupportAction.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,25 @@ def test_dry_run_writes_nothing_but_its_audit_row(amc_app, org, ann, system_acto
     assert row.dry_run and row.outcome == "changed" and row.changes
 
 
+def test_dry_run_shows_no_end_of_a_token_it_would_create(amc_app, org, ann, system_actor):
+    result = ensure_amc_token(user="ann", organization="acme", actor=system_actor, dry_run=True)
+
+    assert result.access_token_created and result.access_token_last4 is None
+    assert result.as_dict()["access_token"]["token"] is None
+    assert SupportAction.objects.get().result["access_token"]["token"] is None
+
+
+def test_dry_run_shows_the_end_of_the_token_it_would_keep(amc_app, org, ann, system_actor):
+    kept = AccessTokenFactory(
+        user=ann, application=amc_app, expires=timezone.now() + dt.timedelta(days=90)
+    )
+
+    result = ensure_amc_token(user="ann", organization="acme", actor=system_actor, dry_run=True)
+
+    assert not result.access_token_created
+    assert result.access_token_last4 == "…" + kept.token[-4:]
+
+
 def test_audit_row_records_actor_changes_and_never_a_whole_token(amc_app, org, ann, support_actor):
     ensure_amc_token(user="ann", organization="acme", actor=support_actor)
 
