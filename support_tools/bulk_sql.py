@@ -59,6 +59,22 @@ class AnyOf(Lookup):
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(list(self.rhs))]
 
 
+# Within a set-based run's transaction, PostgreSQL's planner is told that a page read by index
+# costs about what a sequential one does (the rows probed are cached or on SSD): with its default
+# (4), probing a few thousand keys by index looks dearer than scanning the whole table, so each
+# batch would read every row of the table, and a sheet's cost would grow with the table. Measured
+# on 100,000 program enrollments: 27 ms by scan, 4 ms by index, per batch of 2,000 keys.
+PROBE_RANDOM_PAGE_COST = 1.1
+
+
+def prefer_index_probes() -> None:
+    """For the rest of the current transaction (PostgreSQL; nothing elsewhere): plan reads of
+    many keys as index probes. Call inside `transaction.atomic()`."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL random_page_cost = {PROBE_RANDOM_PAGE_COST}")
+
+
 def array_literal(values: list[Any]) -> str | list[Any]:
     """The PostgreSQL array literal of a list of ints, bools or strs (None as NULL), made in
     C-level joins: psycopg would dump the list element by element. Other lists are returned as

@@ -45,6 +45,7 @@ from enrollments.linking.rows import (
 )
 from enrollments.linking.selectors import program_exists, read_courses, read_people
 from enrollments.linking.write import write_batch
+from support_tools import bulk_sql
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, ident, support_action
 from support_tools.errors import ErrorKind, SupportError
@@ -180,6 +181,7 @@ def link_step(
     with support_action(
         LINK_PROGRAM_ENROLLMENTS, actor=actor, inputs=inputs, dry_run=dry_run
     ) as trail:
+        bulk_sql.prefer_index_probes()
         if not program_exists(sheet.program):
             raise SupportError(
                 PROGRAM_NOT_FOUND.format(program=sheet.program), kind=ErrorKind.NOT_FOUND
