@@ -25,7 +25,7 @@ def progress(page):
 
 
 def test_support_links_a_big_sheet_as_a_job(
-    support_user, settings, monkeypatch, job_worker, login, page, screenshot
+    support_user, settings, monkeypatch, job_worker, login, page, screenshot, check
 ):
     settings.BULK_SYNC_LIMIT = 3
     monkeypatch.setattr(linking, "BATCH_SIZE", 2)
@@ -51,6 +51,7 @@ def test_support_links_a_big_sheet_as_a_job(
     )
     assert progress(page) == ("4", "7")
     assert page.locator("#job-progress-label").inner_text() == "4 of 7 rows done (57%)"
+    check()  # axe-core and the layout, while the job runs
     screenshot("link-job-progress")
     held.released.set()
 
@@ -62,8 +63,10 @@ def test_support_links_a_big_sheet_as_a_job(
     )
     assert page.locator("#relinks").is_visible() and page.locator("#error-rows").is_visible()
     assert all(untouched(i) for i in range(6))
+    check()
     screenshot("link-job-preview")
     page.set_viewport_size({"width": 390, "height": 844})
+    check()
     screenshot("link-job-preview")
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -84,4 +87,5 @@ def test_support_links_a_big_sheet_as_a_job(
         .startswith("Done: changes applied. Partial success: linked 5 and relinked 1; 1 row failed")
     )
     assert all(fully_linked(i) for i in range(6))
+    check()
     screenshot("link-job-applied")
