@@ -12,6 +12,8 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from orgs.models import Organization, UserOrganizationMapping
 from orgs.selectors import IDENTIFIER_MAX, organizations_to_check
+from support_tools.errors import SupportError
+from support_tools.text import clean_text
 
 NO_ORGANIZATION_TO_PICK = (
     "This learner is in no organization, and no organization's email domains or contracts "
@@ -23,12 +25,22 @@ PICK_HELP = (
 )
 
 
+def _could_name_one(text: str) -> bool:
+    """False for text no organization's name holds (too long, NUL, control characters, lone
+    surrogates): it is refused without a query, which PostgreSQL would answer with an error."""
+    try:
+        clean_text(text, field="organization", max_length=IDENTIFIER_MAX)
+    except SupportError:
+        return False
+    return True
+
+
 def learner_organizations(user_id: int, *, named: str | None = None) -> QuerySet[Organization]:
     """The learner's organizations, their AMC-admin and active ones first; plus the one a link
     named (`?org=`), so that a page opened for another organization still shows it."""
     user = get_user_model().objects.filter(pk=user_id).first()
     pks = [org.pk for org in organizations_to_check(user)] if user is not None else []
-    if named and len(named) <= IDENTIFIER_MAX:  # longer than any short name: none matches
+    if named and _could_name_one(named):
         pks += list(
             Organization.objects.filter(short_name__iexact=named.strip()).values_list(
                 "pk", flat=True
@@ -61,7 +73,7 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        if len(text) > IDENTIFIER_MAX:
+        if not _could_name_one(text):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         org = (
             self.queryset.filter(short_name__iexact=text).first()

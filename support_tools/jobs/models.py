@@ -36,6 +36,9 @@ class Job(models.Model):
     result = models.JSONField(null=True, blank=True)
     # The key of `result` under which the kept rows (JobRow) belong, e.g. "results".
     rows_key = models.CharField(max_length=32, blank=True)
+    # The kept rows' keys in their order: PostgreSQL's jsonb keeps an object's keys in an order
+    # of its own, so the table's and the CSV's columns follow this list, not each row.
+    row_columns = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -71,7 +71,7 @@ class JobPage(View):
             request.GET.get("page")
         )
         here = reverse("support:job", args=[job.pk])
-        rows = [{"n": r.index + 1, **r.data} for r in page]
+        rows = [{"n": r.index + 1, **service.in_order(job, r.data)} for r in page]
         context = {
             **admin.site.each_context(request),
             "title": f"Background job: {job.action.replace('_', ' ')}",
@@ -91,7 +91,9 @@ class JobPage(View):
             "status": status,
             "filters": _filters(here, counts, status, job),
             "samples": {
-                s: [r.data for r in service.job_rows(job, status=s)[:SAMPLES]]
+                s: [
+                    service.in_order(job, r.data) for r in service.job_rows(job, status=s)[:SAMPLES]
+                ]
                 for s in counts
                 if s != status
             },
@@ -155,7 +157,7 @@ def job_csv(request: HttpRequest, job_id: uuid.UUID) -> StreamingHttpResponse:
     job = _job(request, job_id)
     rows = service.job_rows(job, status=request.GET.get("status") or None)
     first = rows.values_list("data", flat=True).first() or {}
-    columns = list(first)
+    columns = job.row_columns or list(first)
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:

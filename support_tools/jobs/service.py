@@ -79,9 +79,10 @@ class JobContext:
     ) -> None:
         """Keep a step's result items, numbered from `first`, in the caller's transaction;
         they appear under `key` of the result. Each item's "status" is kept for filters."""
-        if self.job.rows_key != key:
-            Job.objects.filter(pk=self.job.pk).update(rows_key=key)
-            self.job.rows_key = key
+        columns = list(rows[0]) if rows else []
+        if self.job.rows_key != key or (columns and self.job.row_columns != columns):
+            Job.objects.filter(pk=self.job.pk).update(rows_key=key, row_columns=columns)
+            self.job.rows_key, self.job.row_columns = key, columns
         JobRow.objects.bulk_create(
             [
                 JobRow(job_id=self.job.pk, index=first + i, status=row.get("status", ""), data=row)
@@ -219,6 +220,12 @@ def cancel_job(job_id: uuid.UUID | str, *, actor: Actor) -> Job:
     return job
 
 
+def in_order(job: Job, data: dict[str, Any]) -> dict[str, Any]:
+    """A kept row with its keys in the order the runner gave them (see Job.row_columns)."""
+    columns = job.row_columns or []
+    return {**{c: data[c] for c in columns if c in data}, **data}
+
+
 def job_rows(job: Job, *, status: str | None = None) -> QuerySet[JobRow]:
     rows = JobRow.objects.filter(job=job)
     if status:
@@ -237,7 +244,8 @@ def as_dict(job: Job, *, url: str | None = None, rows: bool = True) -> dict[str,
     result = job.result
     if result is not None and job.rows_key and rows:
         items = job_rows(job).values_list("data", flat=True)
-        result = {**result, job.rows_key: list(items.iterator(chunk_size=2000))}
+        kept = [in_order(job, data) for data in items.iterator(chunk_size=2000)]
+        result = {**result, job.rows_key: kept}
     data = {
         "id": str(job.pk),
         "action": job.action,
