@@ -101,4 +101,4 @@ def test_support_walks_the_health_page(platform, support_user, login, page, scre
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width  # the tables scroll inside the page, the page does not
-    screenshot("health-mobile")
+    screenshot("health")
