@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -24,6 +23,7 @@ from support_tools.permissions import SUPPORT_GROUP
 from tests.enrollments.factories import PROGRAM
 from tests.enrollments.linking.cohort import HeldStep, cohort, fully_linked, untouched
 from tests.factories import UserFactory
+from tests.support_tools.jobs.fixtures import finished, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,24 +43,6 @@ def sheet():
 @pytest.fixture
 def actor(support_user):
     return Actor.for_user(support_user, door="api")
-
-
-def wait_for(condition, timeout=60.0):
-    """Polls the real state until it holds (a bound, not a sleep-and-hope)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-def finished(job):
-    def check():
-        job.refresh_from_db()
-        return job.finished
-
-    return check
 
 
 def test_a_link_job_runs_to_completion_and_its_result_is_the_direct_calls(job_worker, actor, sheet):

@@ -2,6 +2,7 @@
 worker in a thread of the test process, consuming from the real Redis (make test starts it)."""
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,3 +31,23 @@ def worker_thread() -> Iterator[object]:
     app.control.purge()  # messages of earlier tests' jobs, whose rows are gone
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
         yield w
+
+
+def wait_for(condition, timeout=60.0):
+    """Polls a condition of the real system until it holds (a bound, not a sleep-and-hope)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def finished(job):
+    """A condition: the job (read again from the database) has finished."""
+
+    def check():
+        job.refresh_from_db()
+        return job.finished
+
+    return check

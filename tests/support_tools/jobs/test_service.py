@@ -1,7 +1,5 @@
 """Background jobs on the real task queue: run, progress, cancel, failures, the API door."""
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -11,26 +9,9 @@ from support_tools.errors import ErrorKind, SupportError
 from support_tools.jobs import service
 from support_tools.jobs.models import Job
 from tests.support_tools.jobs import runners as test_runners
+from tests.support_tools.jobs.fixtures import finished, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(condition, timeout=30.0):
-    """Polls a condition of the real system until it holds (a bound, not a sleep-and-hope)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-def finished(job):
-    def check():
-        job.refresh_from_db()
-        return job.finished
-
-    return check
 
 
 def test_a_job_runs_on_the_worker_and_matches_the_direct_call(worker, support_user):
