@@ -338,21 +338,33 @@ def naive_link(program_uuid: uuid.UUID, pairs: list[tuple[str, str]]) -> list[st
 
 
 def counted(run: Callable[[], list[str]]) -> tuple[float, int, list[str]]:
-    """Wall time and queries of `run`, and the statuses it returns."""
-    from django.db import connection
+    """Wall time and queries of `run` (on every connection: steps may run on threads of their
+    own), and the statuses it returns."""
+    import threading
 
-    count = 0
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    count, lock = [0], threading.Lock()
 
     def counter(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        nonlocal count
-        count += 1
+        with lock:
+            count[0] += 1
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(counter):
-        start = time.perf_counter()
-        statuses = run()
-        elapsed = time.perf_counter() - start
-    return elapsed, count, statuses
+    def on_connect(sender, connection, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if counter not in connection.execute_wrappers:  # this thread's has it already
+            connection.execute_wrappers.append(counter)
+
+    connection_created.connect(on_connect)
+    try:
+        with connection.execute_wrapper(counter):
+            start = time.perf_counter()
+            statuses = run()
+            elapsed = time.perf_counter() - start
+    finally:
+        connection_created.disconnect(on_connect)
+    return elapsed, count[0], statuses
 
 
 def fingerprint() -> str:

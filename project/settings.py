@@ -284,6 +284,9 @@ LINK_MAX_ROWS = int(os.environ.get("LINK_MAX_ROWS") or 200_000)
 # --- Background jobs (Celery on Redis) ------------------------------------------------------
 # A link sheet longer than this runs as a background job (shared/CONTRACT.md).
 BULK_SYNC_LIMIT = int(os.environ.get("BULK_SYNC_LIMIT") or 2000)
+# How many steps of a long link sheet run at once on PostgreSQL, each on its own connection
+# (enrollments/linking/service.py, in_parallel); 1: one after the other.
+LINK_WORKERS = int(os.environ.get("LINK_WORKERS") or 2)
 JOB_TIME_LIMIT_SECONDS = int(os.environ.get("JOB_TIME_LIMIT_SECONDS") or 3600)
 # Each bulk action's runner (support_tools.jobs.service), read when a job runs.
 JOB_RUNNERS = {

@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from support_tools import bulk_sql
 from support_tools.actors import Actor
@@ -84,6 +84,11 @@ def ident(value: Any) -> str:
     return getattr(value, "short_name", None) or str(value)
 
 
+class _Entry(dict):
+    """A change entry made here, of values already made storable (`jsonable`): the audit row
+    keeps it as it is. Other entries are made storable when the row is written."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One recorded change: a field's before and after, or a row created or deleted."""
@@ -97,17 +102,12 @@ def field_change(
     if secret:
         before, after = mask_token(before), mask_token(after)
     return Change(
-        {
-            "object": _label(obj),
-            "field": field_name,
-            "before": jsonable(before),
-            "after": jsonable(after),
-        }
+        _Entry(object=_label(obj), field=field_name, before=jsonable(before), after=jsonable(after))
     )
 
 
 def created(obj: models.Model | str, fields: dict[str, Any] | None = None) -> Change:
-    return Change({"object": _label(obj), "created": jsonable(fields or {})})
+    return Change(_Entry(object=_label(obj), created=jsonable(fields or {})))
 
 
 def apply_fields(
@@ -164,11 +164,18 @@ class AuditTrail:
     ) -> None:
         self.record([field_change(obj, field_name, before, after, secret=secret)])
 
+    def changed_many(self, changes: Iterable[tuple[str, str, Any, Any]]) -> None:
+        """`changed` of each (object label, field, before, after): a bulk run's thousands."""
+        self.changes.extend(
+            _Entry(object=obj, field=name, before=jsonable(before), after=jsonable(after))
+            for obj, name, before, after in changes
+        )
+
     def created(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
         self.record([created(obj, fields)])
 
     def deleted(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
-        self.changes.append({"object": _label(obj), "deleted": jsonable(fields or {})})
+        self.changes.append(_Entry(object=_label(obj), deleted=jsonable(fields or {})))
 
     def touched(self, user: Any = None, *, key: str = "", outcome: str) -> None:
         """A learner a bulk run touched (their own row in the trail is the run's): found by
@@ -177,11 +184,11 @@ class AuditTrail:
 
     def note(self, text: str) -> None:
         """A change outside the database (another system), recorded as it happened."""
-        self.changes.append({"external": text})
+        self.changes.append(_Entry(external=storable(text)))
 
     def _row(self, outcome: str, error: str = "") -> SupportAction:
         target = self.target
-        return SupportAction(
+        row = SupportAction(
             actor=self.actor.user,
             actor_label=self.actor.label[:200],
             door=self.actor.door,
@@ -193,10 +200,13 @@ class AuditTrail:
             inputs=jsonable(self.inputs),
             dry_run=self.dry_run,
             outcome=outcome,
-            changes=jsonable(self.changes),
+            # Entries made here are storable already: a bulk run's trail holds thousands.
+            changes=[c if type(c) is _Entry else jsonable(c) for c in self.changes],
             result=jsonable(self.result),
             error=storable(error),
         )
+        row.json_ready = True
+        return row
 
 
 def _save_learners(row: SupportAction, learners: list[tuple[Any, str, str]]) -> None:
@@ -206,6 +216,17 @@ def _save_learners(row: SupportAction, learners: list[tuple[Any, str, str]]) -> 
         ["action", "user", "key", "outcome"],
         [(row.pk, user_id, key, outcome) for user_id, key, outcome in learners],
     )
+
+
+def _check_constraints_now() -> None:
+    """PostgreSQL checks the foreign keys of what the action wrote now, before the audit row
+    takes the chain's lock: at commit, with the lock held, they would hold up every other
+    action's audit row meanwhile (a bulk step writes thousands). Only in a transaction of the
+    action's own: the setting lasts to the end of the transaction, and a caller's may rely on
+    checks deferred to its commit."""
+    if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _label(obj: models.Model | str) -> str:
@@ -245,6 +266,7 @@ def support_action(
             outcome = trail.outcome or (
                 SupportAction.Outcome.CHANGED if trail.changes else SupportAction.Outcome.UNCHANGED
             )
+            _check_constraints_now()
             row = trail._row(outcome)
             row.save()
             _save_learners(row, trail.learners)

@@ -75,6 +75,18 @@ def prefer_index_probes() -> None:
             cursor.execute(f"SET LOCAL random_page_cost = {PROBE_RANDOM_PAGE_COST}")
 
 
+def fetch(queryset: models.QuerySet) -> list[tuple]:
+    """The rows of a `values_list()` query as tuples. On PostgreSQL (whose driver gives these
+    types as Django would) fetched at once, without Django's per-row iteration (chunks of 100
+    rows, converters): a batch reads thousands. Elsewhere through Django, converters and all."""
+    if connection.vendor != "postgresql" or queryset.db != "default":
+        return list(queryset)
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def array_literal(values: list[Any]) -> str | list[Any]:
     """The PostgreSQL array literal of a list of ints, bools or strs (None as NULL), made in
     C-level joins: psycopg would dump the list element by element. Other lists are returned as
@@ -153,28 +165,41 @@ def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Fiel
     return [model._meta.get_field(name) for name in names]
 
 
-def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[tuple]) -> None:
-    """INSERT the rows (tuples of values in the order of `names`)."""
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT the rows (tuples of values in the order of `names`); returns, for each row
+    inserted, the values of the fields `returning` (none asked: an empty list)."""
     if not rows:
-        return
+        return []
     qn = connection.ops.quote_name
     fields = _fields(model, names)
     columns = ", ".join(qn(f.column) for f in fields)
     table = qn(model._meta.db_table)
+    back = f" RETURNING {', '.join(qn(f.column) for f in _fields(model, returning))}"
+    back = back if returning else ""
+    out: list[tuple] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cols = _Columns(fields, rows)
             sql = (
                 f"INSERT INTO {table} ({columns}) "
-                f"SELECT {', '.join(cols.expressions)} FROM {cols.source}"
+                f"SELECT {', '.join(cols.expressions)} FROM {cols.source}{back}"
             )
             cursor.execute(sql, [*cols.constants, *cols.lists])
-            return
+            return cursor.fetchall() if returning else out
         row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for chunk in _chunks(rows, len(fields)):
             params = _params(fields, chunk)
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"
-            cursor.execute(sql, params)
+            values = ", ".join([row_sql] * len(chunk))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{back}", params)
+            if returning:
+                out += cursor.fetchall()
+    return out
 
 
 def update_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[tuple]) -> None:

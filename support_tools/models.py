@@ -158,7 +158,9 @@ class SupportAction(models.Model):
             field = self._meta.get_field(name)
             value = getattr(self, field.attname)
             if name in audit_chain.JSON_FIELDS:
-                setattr(self, field.attname, audit_chain.as_stored(value))
+                # The audit trail's rows hold JSON values already (support_tools.audit.jsonable).
+                if not getattr(self, "json_ready", False):
+                    setattr(self, field.attname, audit_chain.as_stored(value))
             elif value is not None and not isinstance(field, models.DateTimeField):
                 setattr(self, field.attname, field.to_python(value))
 
@@ -167,13 +169,19 @@ class SupportActionLearner(models.Model):
     """A learner a bulk run touched, with their outcome in it: what lets each learner (and
     search by username, email or external key) find the run. Written with the run's row."""
 
-    action = models.ForeignKey(SupportAction, on_delete=models.PROTECT, related_name="learners")
+    # No database constraints: a bulk run writes thousands of these with its row, in its
+    # transaction, from ids it has just read; a check per learner would cost as much as the
+    # writes. Django still applies on_delete (a deleted user's links become NULL).
+    action = models.ForeignKey(
+        SupportAction, on_delete=models.PROTECT, related_name="learners", db_constraint=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="support_action_runs",
+        db_constraint=False,
     )
     # The learner's identifier in the input (an external user key), when it has one.
     key = models.CharField(max_length=255, blank=True, db_index=True)

@@ -3,27 +3,32 @@
 `start_link_job` checks what can be checked at once (the sheet, the permission, the program)
 and enqueues; `run_link_job` is the job's runner (settings.JOB_RUNNERS): the sheet is screened
 whole, then linked step by step (service.link_step: each step one transaction and one audit
-row whose inputs name the job), each step keeping its rows with it; progress is reported, and
-a cancel honoured, between steps. A retried job (its worker died) resumes after the last step
-it kept: the step that was cut off was rolled back whole, so no learner is half-written.
+row whose inputs name the job), each step keeping its rows with it, LINK_WORKERS steps at a
+time on PostgreSQL (service.in_parallel); progress is reported, and a cancel honoured, after
+each step. A retried job (its worker died) runs again the steps it did not keep: a step that
+was cut off was rolled back whole, so no learner is half-written.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
-from enrollments.linking.rows import LINKED, RELINKED
+from enrollments.linking.rows import LINKED, RELINKED, LinkRow
 from enrollments.linking.selectors import program_exists
 from enrollments.linking.service import (
     ACTION,
     LINK_PROGRAM_ENROLLMENTS,
     PROGRAM_NOT_FOUND,
+    StepProgress,
     count_statuses,
+    in_parallel,
     link_step,
     read_sheet,
 )
+from support_tools import collector
 from support_tools.actors import Actor
 from support_tools.audit import ident, storable, support_action
 from support_tools.errors import ErrorKind, SupportError
@@ -75,25 +80,33 @@ def apply_link_job(job_id: uuid.UUID | str, *, actor: Actor) -> Job:
 
 
 def run_link_job(job: Job, context: JobContext) -> dict[str, Any]:
-    """The runner: the command's JSON without its rows (kept by the steps, see JobContext)."""
-    sheet = read_sheet(job.payload["program_uuid"], job.payload["rows"])
-    actor = context.actor()
-    total = len(sheet.rows)
-    kept = context.kept()
-    context.progress(kept, total)
-    for start, stop in sheet.steps():
-        if stop <= kept:
-            continue  # done by an earlier attempt, kept with its step
-        link_step(
-            sheet,
-            start,
-            stop,
-            actor=actor,
-            dry_run=job.dry_run,
-            part_of={"job": str(job.pk)},
-            keep=lambda rows, first=start: context.keep_rows(first, [r.as_dict() for r in rows]),
-        )
-        context.progress(stop, total)
+    """The runner: the command's JSON without its rows (kept by the steps, see JobContext).
+    Steps run as the service runs them (`in_parallel`); progress is reported and a cancel
+    honoured after each step."""
+    with collector.paused():
+        sheet = read_sheet(job.payload["program_uuid"], job.payload["rows"])
+        actor = context.actor()
+        total = len(sheet.rows)
+        steps = sheet.steps()
+        kept = context.kept_steps([start for start, _ in steps])
+        todo = [(start, stop) for start, stop in steps if start not in kept]
+        done = StepProgress(context.progress, total, done=total - sum(b - a for a, b in todo))
+        context.progress(done.done, total)
+        context.expect_rows([f.name for f in fields(LinkRow)])
+
+        def one(start: int, stop: int) -> None:
+            link_step(
+                sheet,
+                start,
+                stop,
+                actor=actor,
+                dry_run=job.dry_run,
+                part_of={"job": str(job.pk)},
+                keep=lambda rows: context.keep_rows(start, [r.as_dict() for r in rows]),
+            )
+            done.update(start, stop - start)  # may raise JobCancelled: no further step starts
+
+        in_parallel(todo, one)
     counts = count_statuses([])
     counts.update({s: n for s, n in context.kept_counts().items() if s in counts})
     return {

@@ -83,7 +83,8 @@ class Plan:
     program_enrollment_users: list[tuple[int, int]] = field(default_factory=list)
     course_enrollment_updates: list[tuple[int, str, bool]] = field(default_factory=list)
     course_enrollment_creates: list[tuple[str, str, bool]] = field(default_factory=list)
-    course_links: list[tuple[int, str]] = field(default_factory=list)  # (pce id, course key)
+    # (pce id, course key, the user's course enrollment id, None when created by this plan)
+    course_links: list[tuple[int, str, int | None]] = field(default_factory=list)
     roles: list[tuple[str, str, str]] = field(default_factory=list)  # (course key, role, org)
     assignment_ids: list[int] = field(default_factory=list)
     audit: list[tuple[str, str, Any, Any]] = field(default_factory=list)
@@ -145,7 +146,8 @@ def _enrollments_of_key(row: LinkInput, people: PeopleSnapshot) -> list[Enrollme
     enrollments = people.by_key.get(row.key.lower())
     if not enrollments:
         raise Refused(NO_PROGRAM_ENROLLMENT.format(key=row.key))
-    curricula = Counter(pe.curriculum_uuid for pe in enrollments)
+    # One enrollment (nearly every row) needs no count.
+    curricula = Counter(pe.curriculum_uuid for pe in enrollments) if len(enrollments) > 1 else {}
     if any(n > 1 for n in curricula.values()):
         keys = ", ".join(sorted(repr(pe.external_user_key) for pe in enrollments))
         raise Refused(AMBIGUOUS_KEY.format(key=row.key, keys=keys))
@@ -281,7 +283,7 @@ def _attach_course_enrollments(
     for _, pce in course_rows:
         current = courses.enrollments.get((plan.user.id, pce.course_key))
         if current is None or pce.course_enrollment_id != current.pk:
-            plan.course_links.append((pce.pk, pce.course_key))
+            plan.course_links.append((pce.pk, pce.course_key, current.pk if current else None))
 
 
 def _grant_waiting_roles(

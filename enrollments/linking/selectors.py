@@ -27,7 +27,7 @@ from enrollments.models import (
     ProgramCourseEnrollment,
     ProgramEnrollment,
 )
-from support_tools.bulk_sql import AnyOf
+from support_tools.bulk_sql import AnyOf, fetch
 
 User = get_user_model()
 
@@ -106,8 +106,8 @@ def read_people(
     if lock:
         enrollments = enrollments.select_for_update()
     holders: set[int] = set()
-    for *values, key_ci in enrollments.values_list(
-        "pk", "user_id", "external_user_key", "curriculum_uuid", "key_ci"
+    for *values, key_ci in fetch(
+        enrollments.values_list("pk", "user_id", "external_user_key", "curriculum_uuid", "key_ci")
     ):
         pe = EnrollmentRow(*values)
         snap.by_key.setdefault(key_ci, []).append(pe)
@@ -116,7 +116,7 @@ def read_people(
 
     names = list(usernames)
     found = User.objects.filter(Q(AnyOf(F("username"), names)) | Q(AnyOf(F("pk"), holders)))
-    for pk, name in found.values_list("pk", "username"):
+    for pk, name in fetch(found.values_list("pk", "username")):
         snap.usernames[pk] = name
     wanted = set(names)
     snap.users = {name: UserRow(pk, name) for pk, name in snap.usernames.items() if name in wanted}
@@ -132,9 +132,11 @@ def read_people(
 
     user_ids = [u.id for u in snap.users.values()]
     if user_ids:
-        for values in ProgramEnrollment.objects.filter(
-            AnyOf(F("user_id"), user_ids), program_uuid=program_uuid
-        ).values_list("pk", "user_id", "external_user_key", "curriculum_uuid"):
+        for values in fetch(
+            ProgramEnrollment.objects.filter(
+                AnyOf(F("user_id"), user_ids), program_uuid=program_uuid
+            ).values_list("pk", "user_id", "external_user_key", "curriculum_uuid")
+        ):
             pe = EnrollmentRow(*values)
             snap.held[(pe.user_id, pe.curriculum_uuid)] = pe
     return snap
@@ -171,7 +173,7 @@ def read_courses(
     )
     course_keys: set[str] = set()
     attached: set[int] = set()
-    for values in pces:
+    for values in fetch(pces):
         pce = ProgramCourseRow(*values)
         snap.by_program_enrollment[pce.program_enrollment_id].append(pce)
         course_keys.add(pce.course_key)
@@ -186,9 +188,11 @@ def read_courses(
     users = set(user_ids)
     # By user and by id only: a filter on the course keys could make the planner read every
     # enrollment of those courses, a set that linking makes grow.
-    for values in CourseEnrollment.objects.filter(
-        Q(AnyOf(F("user_id"), users)) | Q(AnyOf(F("pk"), attached))
-    ).values_list("pk", "user_id", "course_key", "mode", "is_active"):
+    for values in fetch(
+        CourseEnrollment.objects.filter(
+            Q(AnyOf(F("user_id"), users)) | Q(AnyOf(F("pk"), attached))
+        ).values_list("pk", "user_id", "course_key", "mode", "is_active")
+    ):
         ce = CourseEnrollmentRow(*values)
         if ce.pk in attached:
             snap.attached[ce.pk] = ce
@@ -203,7 +207,7 @@ def read_courses(
             if role[1] in course_keys
         }
     pce_ids = [pce.pk for pces_of in snap.by_program_enrollment.values() for pce in pces_of]
-    for values in (
+    for values in fetch(
         CourseAccessRoleAssignment.objects.filter(AnyOf(F("enrollment_id"), pce_ids))
         .order_by("pk")
         .values_list("pk", "enrollment_id", "role")

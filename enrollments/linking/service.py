@@ -16,11 +16,15 @@ How it stays linear in the sheet and atomic per learner:
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import connection, connections
 
 from enrollments.linking.plan import (
     ALREADY_LINKED,
@@ -45,7 +49,7 @@ from enrollments.linking.rows import (
 )
 from enrollments.linking.selectors import program_exists, read_courses, read_people
 from enrollments.linking.write import write_batch
-from support_tools import bulk_sql
+from support_tools import bulk_sql, collector
 from support_tools.actors import Actor
 from support_tools.audit import AuditTrail, ident, support_action
 from support_tools.errors import ErrorKind, SupportError
@@ -140,20 +144,32 @@ def link_program_enrollments(
     progress: Progress | None = None,
 ) -> LinkResult:
     """Link each (external_user_key, username) pair of `pairs` in the program; one result per
-    pair, in order. `progress(done, total)` is called after each batch of learners.
+    pair, in order. `progress(done, total)` is called after each batch of learners, inside its
+    step's transaction, with the number of rows done.
 
     A sheet longer than one step is linked step by step, each committed with its audit row (a
-    dry run rolls each step back): a failure stops the run there, and what the steps before it
-    did stays done, whole. Running the sheet again finishes it."""
-    sheet = read_sheet(program_uuid, pairs)
-    steps = sheet.steps()
-    run = {"run": uuid.uuid4().hex} if len(steps) > 1 else None
-    rows: list[LinkRow] = []
-    for start, stop in steps:
-        rows += link_step(
-            sheet, start, stop, actor=actor, dry_run=dry_run, progress=progress, part_of=run
-        )
-    return LinkResult(program_uuid=str(sheet.program), dry_run=dry_run, rows=tuple(rows))
+    dry run rolls each step back); on PostgreSQL LINK_WORKERS steps at a time, each on its own
+    connection (see `in_parallel`). A failure stops the run there: steps not started are not
+    run, and what the steps done did stays done, whole. Running the sheet again finishes it."""
+    with collector.paused():
+        sheet = read_sheet(program_uuid, pairs)
+        steps = sheet.steps()
+        run = {"run": uuid.uuid4().hex} if len(steps) > 1 else None
+        done = StepProgress(progress, len(sheet.rows))
+
+        def one(start: int, stop: int) -> list[LinkRow]:
+            return link_step(
+                sheet,
+                start,
+                stop,
+                actor=actor,
+                dry_run=dry_run,
+                part_of=run,
+                progress=lambda last, _total: done.update(start, last - start),
+            )
+
+        rows = [row for part in in_parallel(steps, one) for row in part]
+        return LinkResult(program_uuid=str(sheet.program), dry_run=dry_run, rows=tuple(rows))
 
 
 def link_step(
@@ -287,3 +303,78 @@ def _record_learners(
         if outcomes[i].status != ERROR:
             for user_id in m.previous:
                 trail.touched(user_id, key=rows[i].key, outcome=UNLINKED)
+
+
+class StepProgress:
+    """Rows done across steps that may run at once: `update(step, rows)` says how many rows of
+    the step starting at `step` are done; `progress(done, total)` gets the sum, in order."""
+
+    def __init__(self, progress: Progress | None, total: int, *, done: int = 0) -> None:
+        self.progress, self.total, self.before = progress, total, done
+        self.steps: dict[int, int] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def done(self) -> int:
+        return self.before + sum(self.steps.values())
+
+    def update(self, step: int, rows: int) -> None:
+        with self.lock:
+            self.steps[step] = rows
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+
+T = TypeVar("T")
+
+
+def in_parallel(steps: list[tuple[int, int]], run: Callable[[int, int], T]) -> list[T]:
+    """`run(start, stop)` of each step, in the order of `steps`.
+
+    On PostgreSQL, outside any transaction (each step commits on its own), LINK_WORKERS
+    threads run them, each on its own connection: while one waits on the database, another
+    works in Python. The steps hold different learners (read_sheet refuses a key or username
+    named twice), take their row locks in id order and retry a deadlock (write.py), as two runs
+    at once do. Elsewhere (SQLite locks the whole database; inside a transaction the steps are
+    savepoints of one connection) one after the other.
+
+    A failing step stops the run: no further step starts, those running finish, and the first
+    failing step's exception is raised."""
+    workers = min(settings.LINK_WORKERS, len(steps))
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [run(start, stop) for start, stop in steps]
+    results: dict[int, T] = {}
+    failures: dict[int, BaseException] = {}
+    queue = iter(list(enumerate(steps)))
+    lock, stopping = threading.Lock(), threading.Event()
+
+    def work(own_connection: bool = True) -> None:
+        try:
+            while True:
+                with lock:
+                    taken = None if failures or stopping.is_set() else next(queue, None)
+                if taken is None:
+                    return
+                i, (start, stop) = taken
+                try:
+                    results[i] = run(start, stop)
+                except BaseException as exc:  # raised again by the caller's thread, below
+                    with lock:
+                        failures[i] = exc
+                    return
+        finally:
+            if own_connection:  # a thread's connection closes with it
+                connections.close_all()
+
+    threads = [threading.Thread(target=work, name=f"link-step-{n}") for n in range(1, workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        work(own_connection=False)  # this thread works too, on its own connection
+    finally:
+        stopping.set()  # even when interrupted here (a time limit): no further step starts
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[min(failures)]
+    return [results[i] for i in range(len(steps))]

@@ -62,8 +62,7 @@ def write_batch(plans: list[Plan], outcomes: dict[int, LinkRow], trail: AuditTra
         done = [plan for plan in plans if _write_alone(plan, outcomes)]
     for plan in done:
         outcomes[plan.index] = LinkRow(plan.row.key, plan.row.username, plan.status, plan.message)
-        for obj, field_name, before, after in plan.audit:
-            trail.changed(obj, field_name, before, after)
+        trail.changed_many(plan.audit)
 
 
 def _write_alone(plan: Plan, outcomes: dict[int, LinkRow]) -> bool:
@@ -120,12 +119,16 @@ def _write(plans: Iterable[Plan]) -> None:
         ProgramEnrollment, ["user"], sorted(u for p in plans for u in p.program_enrollment_users)
     )
     now = timezone.now()
-    bulk_sql.insert_rows(
+    created = bulk_sql.insert_rows(
         CourseEnrollment,
         ["user", "course_key", "mode", "is_active", "created"],
         sorted((p.user.id, *c, now) for p in plans for c in p.course_enrollment_creates),
+        returning=["user", "course_key", "id"],
     )
-    _attach([(pce_id, p.user.id, key) for p in plans for pce_id, key in p.course_links])
+    _attach(
+        [(pce_id, p.user.id, key, pk) for p in plans for pce_id, key, pk in p.course_links],
+        {(user_id, key): pk for user_id, key, pk in created},
+    )
     bulk_sql.insert_rows(
         CourseAccessRole,
         ["user", "course_key", "role", "org"],
@@ -136,22 +139,22 @@ def _write(plans: Iterable[Plan]) -> None:
         CourseAccessRoleAssignment.objects.filter(pk__in=assignment_ids).delete()
 
 
-def _attach(links: list[tuple[int, int, str]]) -> None:
-    """Point each program course enrollment (pce id, user id, course key) at the user's course
-    enrollment, which may have been created by this very write."""
+def _attach(links: list[tuple[int, int, str, int | None]], created: dict[tuple[int, str], int]):
+    """Point each program course enrollment (pce id, user id, course key, course enrollment id
+    or None) at the user's course enrollment: one read before, or `created` by this write."""
     if not links:
         return
-    # By user only: a filter on the course keys may make the planner scan their enrollments.
-    ids = {
-        (user_id, key): pk
-        for pk, user_id, key in CourseEnrollment.objects.filter(
-            AnyOf(F("user_id"), {u for _, u, _ in links})
-        ).values_list("pk", "user_id", "course_key")
-    }
-    if any((user_id, key) not in ids for _, user_id, key in links):
+    existing = {pk for *_, pk in links if pk is not None}
+    # Read, not locked: one deleted meanwhile would fail the whole step at its foreign key check.
+    if existing and CourseEnrollment.objects.filter(AnyOf(F("pk"), existing)).count() != len(
+        existing
+    ):
         raise _Vanished("a course enrollment was deleted while linking")
     bulk_sql.update_rows(
         ProgramCourseEnrollment,
         ["course_enrollment"],
-        sorted((pce_id, ids[(user_id, key)]) for pce_id, user_id, key in links),
+        sorted(
+            (pce_id, created[(user_id, key)] if pk is None else pk)
+            for pce_id, user_id, key, pk in links
+        ),
     )

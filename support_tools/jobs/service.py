@@ -10,7 +10,8 @@ runner again; runners are idempotent, so what was done reports `unchanged`.
 A runner whose result lists many items (a link sheet's rows) keeps them with each step
 (`context.keep_rows`, in the step's transaction) instead of returning them: a retried job
 resumes after the rows it kept (`context.kept()`), and the result is paged and streamed from
-them. `as_dict` puts them back under their key, so the result is the command's JSON.
+them. `as_dict` puts them back under their key, so the result is the command's JSON. Steps
+may run at once (`kept_steps` tells which are done, `expect_rows` names the columns first).
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ class JobContext:
         """How many items the job has kept (a retried job resumes after them)."""
         return JobRow.objects.filter(job_id=self.job.pk).count()
 
+    def kept_steps(self, firsts: Sequence[int]) -> set[int]:
+        """Which of the steps starting at `firsts` kept their items (a step keeps all of its
+        items or none: a retried job runs again only the steps that did not)."""
+        rows = JobRow.objects.filter(job_id=self.job.pk, index__in=list(firsts))
+        return set(rows.values_list("index", flat=True))
+
+    def expect_rows(self, columns: Sequence[str], *, key: str = "results") -> None:
+        """Name the items' key and columns before the steps: `keep_rows` then never writes
+        the job's own row from a step's transaction (steps may run at once)."""
+        if self.job.rows_key != key or self.job.row_columns != list(columns):
+            Job.objects.filter(pk=self.job.pk).update(rows_key=key, row_columns=list(columns))
+            self.job.rows_key, self.job.row_columns = key, list(columns)
+
     def kept_counts(self) -> dict[str, int]:
         return status_counts(self.job)
 
@@ -150,9 +164,13 @@ def _send(job: Job) -> None:
         )
 
 
-def run(job_id: uuid.UUID | str) -> Job:
-    """Run a job now, in this process (the task's body, and the commands' foreground run)."""
-    job = Job.objects.get(pk=job_id)
+def run(job_id: uuid.UUID | str) -> Job | None:
+    """Run a job now, in this process (the task's body, and the commands' foreground run).
+    A job that no longer exists (its message outlived it) is skipped with one log line."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        log.warning("job %s no longer exists: its message is dropped", job_id)
+        return None
     if job.finished:
         return job
     Job.objects.filter(pk=job.pk).update(

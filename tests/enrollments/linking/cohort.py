@@ -67,17 +67,21 @@ def untouched(i: int) -> bool:
 
 
 class HeldStep:
-    """Holds the job before step `at` (1-based) until released: the test reads the state
-    while the job is between two steps."""
+    """Holds the job before its step `at` (1-based, counted as steps start) and every step
+    after it until released: the test reads the state while the job is between steps, also
+    when the job runs steps at once (each thread waits before its next step)."""
 
     def __init__(self, monkeypatch, at):
         self.real, self.at, self.calls = link_jobs.link_step, at, 0
+        self.lock = threading.Lock()
         self.reached, self.released = threading.Event(), threading.Event()
         monkeypatch.setattr(link_jobs, "link_step", self)
 
     def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self.at:
+        with self.lock:
+            self.calls += 1
+            held = self.calls >= self.at
+        if held:
             self.reached.set()
             assert self.released.wait(timeout=60)
         return self.real(*args, **kwargs)

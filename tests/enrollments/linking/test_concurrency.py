@@ -29,6 +29,13 @@ COURSE = "course-v1:UNI+C1+2025"
 WAIT_LIMIT = 60  # seconds: a bound that only a broken run reaches, never a pause
 
 
+@pytest.fixture(autouse=True)
+def one_step_at_a_time(settings):
+    """Each run takes its steps one after the other: these tests step two runs against each
+    other batch by batch (a run's own steps at once are tested in test_parallel_steps.py)."""
+    settings.LINK_WORKERS = 1
+
+
 def backend_pid():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

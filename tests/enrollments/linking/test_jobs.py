@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
@@ -71,8 +72,8 @@ def test_a_link_job_runs_to_completion_and_its_result_is_the_direct_calls(job_wo
         == "Linked to learner0; masters course enrollments: 2 created."
     )
     assert all(fully_linked(i) for i in range(6))
-    steps = SupportAction.objects.filter(inputs__job=str(real.pk)).order_by("seq")
-    assert [s.inputs["sheet_rows"] for s in steps] == [
+    steps = SupportAction.objects.filter(inputs__job=str(real.pk))  # in the order they ended
+    assert sorted(s.inputs["sheet_rows"] for s in steps) == [
         "1-2 of 7",
         "3-4 of 7",
         "5-6 of 7",
@@ -89,6 +90,8 @@ def test_progress_moves_between_steps(job_worker, actor, sheet, monkeypatch):
     job = start_link_job(program_uuid=PROGRAM, pairs=sheet, actor=actor)
 
     assert held.reached.wait(timeout=60)
+    # Steps 1 and 2 may run at once: the one that ends last reports 4; steps 3 and 4 wait.
+    wait_for(lambda: Job.objects.get(pk=job.pk).progress_done == 4)
     job.refresh_from_db()
     assert (job.status, job.progress_done, job.progress_total) == ("running", 4, 7)
     assert [fully_linked(i) for i in range(6)] == [True] * 4 + [False] * 2
@@ -98,7 +101,8 @@ def test_progress_moves_between_steps(job_worker, actor, sheet, monkeypatch):
     assert all(fully_linked(i) for i in range(6))
 
 
-def test_cancel_stops_the_job_at_its_next_step(job_worker, actor, sheet, monkeypatch):
+def test_cancel_stops_the_job_at_its_next_step(job_worker, actor, sheet, monkeypatch, settings):
+    settings.LINK_WORKERS = 1  # one step at a time: the cancel lands between steps 1 and 2
     held = HeldStep(monkeypatch, at=2)
     job = start_link_job(program_uuid=PROGRAM, pairs=sheet, actor=actor)
     assert held.reached.wait(timeout=60)
@@ -113,6 +117,27 @@ def test_cancel_stops_the_job_at_its_next_step(job_worker, actor, sheet, monkeyp
     assert untouched(4) and untouched(5)
     # The rows done stay kept, for the page that says what was done.
     assert list(JobRow.objects.filter(job=job).values_list("index", flat=True)) == [0, 1, 2, 3]
+
+
+@pytest.mark.postgres
+def test_cancel_with_steps_at_once_lets_the_started_ones_finish(
+    job_worker, actor, sheet, monkeypatch, settings
+):
+    """Two steps at a time: the first one is done, the next two are held as they start. After
+    the cancel both finish (each is whole), and the last step never starts."""
+    settings.LINK_WORKERS = 2
+    held = HeldStep(monkeypatch, at=2)
+    job = start_link_job(program_uuid=PROGRAM, pairs=sheet, actor=actor)
+    wait_for(lambda: held.calls == 3)
+
+    jobs.cancel_job(job.pk, actor=actor)
+    held.released.set()
+    wait_for(finished(job))
+
+    assert (job.status, held.calls) == ("failed", 3)
+    assert job.error == jobs.JOB_CANCELLED.format(who="support-sam", done=6, total=7)
+    assert all(fully_linked(i) for i in range(6))
+    assert sorted(JobRow.objects.filter(job=job).values_list("index", flat=True)) == list(range(6))
 
 
 def test_a_failed_job_reports_its_sentence(job_worker, actor, sheet):
@@ -201,6 +226,56 @@ def test_a_retried_job_resumes_after_its_last_kept_step(actor, sheet, monkeypatc
     assert SupportAction.objects.filter(inputs__job=str(job.pk), outcome="changed").count() == 3
 
 
+@pytest.mark.postgres
+def test_a_retried_job_runs_again_only_the_steps_it_did_not_keep(
+    actor, sheet, monkeypatch, settings
+):
+    """Two steps at a time: step 2 dies after the other thread has done steps 3 and 4, so the
+    steps kept have a gap. Run again, the job runs step 2 alone."""
+
+    class WorkerDied(BaseException):
+        pass
+
+    settings.LINK_WORKERS = 2
+    real, ran, others_done = link_jobs.link_step, [], threading.Event()
+
+    def step_2_dies_last(sheet_, start, stop, **kwargs):
+        ran.append(start)
+        if start == 2:
+            assert others_done.wait(timeout=60)
+            raise WorkerDied
+        rows = real(sheet_, start, stop, **kwargs)
+        if start == 6:  # the last step: the other thread has done 1, 3 and 4 by now
+            others_done.set()
+        return rows
+
+    monkeypatch.setattr(link_jobs, "link_step", step_2_dies_last)
+    job = Job.objects.create(
+        action=linking.ACTION,
+        actor=actor.user,
+        actor_label=actor.label,
+        door=actor.door,
+        payload={"program_uuid": str(PROGRAM), "rows": sheet},
+        progress_total=len(sheet),
+    )
+    with pytest.raises(WorkerDied):
+        jobs.run(job.pk)
+    kept = sorted(JobRow.objects.filter(job=job).values_list("index", flat=True))
+    assert (sorted(ran), kept) == ([0, 2, 4, 6], [0, 1, 4, 5, 6])
+    assert untouched(2) and untouched(3)
+
+    ran.clear()
+    monkeypatch.setattr(link_jobs, "link_step", lambda *a, **k: ran.append(a[1]) or real(*a, **k))
+    job = jobs.run(job.pk)
+
+    assert (job.status, job.attempts, ran) == ("done", 2, [2])
+    result = jobs.as_dict(job)["result"]
+    assert result["counts"] == {"linked": 5, "relinked": 1, "unchanged": 0, "error": 1}
+    assert all(fully_linked(i) for i in range(6))
+    steps = SupportAction.objects.filter(inputs__job=str(job.pk), outcome="changed")
+    assert sorted(s.inputs["sheet_rows"] for s in steps) == ["1-2 of 7", "3-4 of 7", "5-6 of 7"]
+
+
 def test_only_a_finished_preview_can_be_applied(actor, sheet):
     job = start_link_job(program_uuid=PROGRAM, pairs=sheet, actor=actor, dry_run=True)
     with pytest.raises(SupportError) as refused:
@@ -272,7 +347,8 @@ def test_a_worker_killed_mid_job_leaves_no_learner_half_written_and_another_fini
     app.conf.broker_url = redis_url()
     app.control.purge()
     held = tmp_path / "held"
-    first = worker_process(HOLD_FILE=str(held), HOLD_STEP="2")
+    # One step at a time in the worker that is killed: step 1 is done, step 2 is cut off.
+    first = worker_process(HOLD_FILE=str(held), HOLD_STEP="2", LINK_WORKERS="1")
     try:
         job = start_link_job(program_uuid=PROGRAM, pairs=sheet, actor=actor)
         wait_for(held.exists)

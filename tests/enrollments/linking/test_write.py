@@ -132,3 +132,28 @@ def test_the_traceback_is_logged_at_debug_level(monkeypatch, system_actor, caplo
 
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and all(r.exc_info for r in errors)
+
+
+def test_a_course_enrollment_deleted_while_linking_fails_that_learner_alone(
+    monkeypatch, system_actor
+):
+    """Ann's course enrollment is read with her batch, then deleted before the batch writes
+    (another run, an engineer): her link fails, whole; Bob's goes on."""
+    from enrollments.linking import service
+    from enrollments.models import CourseEnrollment
+
+    ann_enrollment = CourseEnrollment.objects.create(
+        user=UserFactory._meta.model.objects.get(username="ann"), course_key=COURSE, mode="audit"
+    )
+    real = service.write_batch
+
+    def deleted_first(*args, **kwargs):
+        CourseEnrollment.objects.filter(pk=ann_enrollment.pk).delete()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "write_batch", deleted_first)
+    result = link(system_actor)
+
+    assert [r.status for r in result.rows] == ["error", "linked"]
+    assert result.rows[0].message == LINK_FAILED.format(key="EXT-1", username="ann")
+    assert linked() == {"EXT-1": None, "EXT-2": "bob"}

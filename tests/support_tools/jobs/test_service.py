@@ -79,6 +79,18 @@ def test_a_queued_job_cancelled_never_runs(runners, support_user):
     assert service.run(job.pk).status == "failed"  # a late delivery does nothing
 
 
+def test_a_message_that_outlived_its_job_is_dropped_with_one_line(caplog):
+    from support_tools.jobs.tasks import run_job
+
+    gone = "0b6b7f3e-0000-4000-8000-000000000000"
+    with caplog.at_level("WARNING", logger="support_tools.jobs.service"):
+        assert run_job(gone) is None  # the task's body: no exception for the worker to trace
+    assert [r.getMessage() for r in caplog.records] == [
+        f"job {gone} no longer exists: its message is dropped"
+    ]
+    assert not Job.objects.exists()
+
+
 def test_the_api_shows_a_job_to_its_owner_and_to_job_viewers(client, runners, viewer_user):
     from tests.factories import UserFactory
 
