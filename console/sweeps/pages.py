@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from console.sweeps.fixes import BULK_FIXES, FIX_PERMISSIONS, plan_fixes
 from console.sweeps.jobs import ACTION
 from console.sweeps.models import Finding, Sweep
-from console.sweeps.playbooks import severity_of
+from console.sweeps.playbooks import fix_label_of, severity_of, title_of
 from console.sweeps.service import (
     fix_findings,
     get_sweep,
@@ -33,6 +33,7 @@ from console.sweeps.service import (
     too_big_for_a_request,
 )
 from support_tools.doors.pages import SupportPage
+from support_tools.doors.wording import humanize
 from support_tools.errors import ErrorKind, SupportError
 from support_tools.jobs import service as jobs
 from support_tools.permissions import ActionSpec
@@ -56,7 +57,7 @@ class FixForm(forms.Form):
 
     def __init__(self, *args: Any, fixable: list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["codes"].choices = [(c, c) for c in fixable]
+        self.fields["codes"].choices = [(c, title_of(c)) for c in fixable]
 
 
 class HealthPage(SupportPage):
@@ -126,7 +127,7 @@ class HealthPage(SupportPage):
             request,
             form,
             **context,
-            outcomes=[o.as_dict() for o in outcomes],
+            outcomes=[_in_words(o.as_dict()) for o in outcomes],
             preview=dry_run,
             applied=not dry_run,
         )
@@ -159,7 +160,9 @@ class HealthPage(SupportPage):
             page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
             context["drill"] = {
                 "playbook": playbook,
+                "playbook_title": humanize(playbook),
                 "code": code,
+                "title": title_of(code, playbook) if code else "",
                 "page": page,
                 "findings": [_finding_row(f) for f in page.object_list],
             }
@@ -193,6 +196,16 @@ class HealthPage(SupportPage):
         return HttpResponseRedirect(reverse("support:health"))
 
 
+def _in_words(outcome: dict[str, Any]) -> dict[str, Any]:
+    """A fix's outcome for the page: its fix and problems in words (the JSON keeps codes)."""
+    return {
+        **outcome,
+        "fix_label": fix_label_of(outcome["fix"]) if outcome.get("fix") else "",
+        "titles": [title_of(code) for code in outcome.get("codes", ())],
+        "status_label": str(outcome.get("status", "")).replace("_", " "),
+    }
+
+
 def _fixable(sweep: Sweep | None) -> list[str]:
     """The codes of the sweep whose findings a bulk fix can repair."""
     if sweep is None or sweep.findings_pruned:
@@ -217,7 +230,9 @@ def _count_rows(sweep: Sweep) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "playbook": playbook,
+                    "playbook_title": humanize(playbook),
                     "code": code,
+                    "title": title_of(code, playbook),
                     "severity": severity_of(code),
                     "count": n,
                     "previous": None if was is None else was.get(code, 0),

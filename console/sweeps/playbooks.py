@@ -8,14 +8,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from enrollments.programs import WORDING as PROGRAM_WORDING
 from enrollments.programs import sweep as programs
 from enrollments.programs.diagnosis import FIX_LINK
 from orgs.amc import FIX_ADMIN, FIX_TOKEN
+from orgs.amc import WORDING as AMC_WORDING
 from orgs.amc import sweep as amc
 from orgs.codes import FIX_ADD_SEATS, FIX_SYNC_DATES
+from orgs.codes import WORDING as CODE_WORDING
 from orgs.codes import sweep as codes
+from orgs.membership import WORDING as MEMBERSHIP_WORDING
 from orgs.membership import Fix
 from orgs.membership import sweep as membership
+from support_tools.doors.wording import Wording, humanize
 from support_tools.sweeps import Finding, SweepStats
 
 
@@ -25,6 +30,7 @@ class Playbook:
     codes: frozenset[str]
     find: Callable[..., Iterator[Finding]]  # find(stats=..., now=...)
     size: Callable[[], int]  # roughly how much a sweep of it checks: a cheap count
+    wording: Wording  # its problems' titles, as the console shows them
 
 
 def _batch() -> dict[str, int]:
@@ -52,14 +58,39 @@ def _programs(*, stats: SweepStats, now: dt.datetime) -> Iterator[Finding]:
 PLAYBOOKS: dict[str, Playbook] = {
     p.name: p
     for p in (
-        Playbook(amc.PLAYBOOK, amc.SWEEP_CODES | {"amc_app_missing"}, _amc, amc.size),
-        Playbook(membership.PLAYBOOK, membership.SWEEP_CODES, _membership, membership.size),
-        Playbook(codes.PLAYBOOK, codes.SWEEP_CODES, _codes, codes.size),
-        Playbook(programs.PLAYBOOK, programs.SWEEP_CODES, _programs, programs.size),
+        Playbook(amc.PLAYBOOK, amc.SWEEP_CODES | {"amc_app_missing"}, _amc, amc.size, AMC_WORDING),
+        Playbook(
+            membership.PLAYBOOK,
+            membership.SWEEP_CODES,
+            _membership,
+            membership.size,
+            MEMBERSHIP_WORDING,
+        ),
+        Playbook(codes.PLAYBOOK, codes.SWEEP_CODES, _codes, codes.size, CODE_WORDING),
+        Playbook(
+            programs.PLAYBOOK, programs.SWEEP_CODES, _programs, programs.size, PROGRAM_WORDING
+        ),
     )
 }
 ORDER = tuple(PLAYBOOKS)
 ALL_CODES = frozenset(code for p in PLAYBOOKS.values() for code in p.codes)
+
+
+def title_of(code: str, playbook: str | None = None) -> str:
+    """A problem code in words, as its playbook's console section says it."""
+    owner = PLAYBOOKS.get(playbook or "") or next(
+        (p for p in PLAYBOOKS.values() if code in p.codes), None
+    )
+    return owner.wording.title(code) if owner else humanize(code)
+
+
+def fix_label_of(fix: str) -> str:
+    """A fix's name in words, as its playbook's fix button says it."""
+    for playbook in PLAYBOOKS.values():
+        if fix in playbook.wording.fix_labels:
+            return playbook.wording.fix_label(fix)
+    return humanize(fix)
+
 
 # The fixes a finding of each code may name (the diagnoses' own): what a request to fix these
 # codes needs permission for, before any finding is read.

@@ -55,7 +55,12 @@ def test_counts_change_and_drill_down(client, support_user, acme, system_actor):
     drill = client.get(URL, {"sweep": sweep.sweep_id, "code": "access_token_missing"})
 
     assert 'data-code="access_token_missing"' in page
+    # In words, as the console says them; the code as small text beside, for engineers.
+    assert '>No AMC access token</a> <code class="health-code">access_token_missing</code>' in page
+    assert "<td>AMC</td>" in page and "<td>amc</td>" not in page
     assert '<td class="count">2</td>' in page and "+1</span> (was 1)" in page
+    assert "Findings of access_token_missing" not in drill.content.decode()
+    assert ": No AMC access token <code" in drill.content.decode()
     assert drill.context["drill"]["page"].paginator.count == 2
     console = reverse("support:console-learner", kwargs={"user_id": ann.pk})
     assert f'<a href="{console}">ann</a>' in drill.content.decode()
@@ -86,6 +91,11 @@ def test_preview_then_apply(client, support_user, acme, system_actor):
     preview = client.post(URL, {**form, "preview": "1"})
 
     assert preview.status_code == 200 and b'id="apply-button"' in preview.content
+    assert "<td>Make AMC admin</td>" in preview.content.decode()
+    assert "<td>No AMC access token</td>" in preview.content.decode()
+    assert 'value="access_token_missing"' in preview.content.decode()  # the form posts codes
+    assert "No AMC access token</label>" in preview.content.decode()
+    assert '<td class="status-would_change">would change</td>' in preview.content.decode()
     assert [(o["fix"], o["status"]) for o in preview.context["outcomes"]] == [
         ("ensure_amc_admin", "would_change"),
         ("ensure_amc_token", "would_change"),
