@@ -144,8 +144,11 @@ class _Columns:
 
 
 def _prepared(f: models.Field, column: Sequence[Any]) -> list[Any]:
-    if set(map(type, column)) <= _PLAIN_TYPES:
+    types = set(map(type, column))
+    if types <= _PLAIN_TYPES:
         return list(column)
+    if types & {dict, list}:  # JSON values: unhashable, each prepared on its own
+        return [_prep(f, v) for v in column]
     cache: dict[Any, Any] = {}  # a timestamp shared by every row is prepared once
     return [cache[v] if v in cache else cache.setdefault(v, _prep(f, v)) for v in column]
 
