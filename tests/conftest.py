@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.conf import global_settings
 from django.contrib.auth.models import Group
 
 from support_tools.actors import Actor
@@ -19,6 +20,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Users made by tests hash their password with MD5 (Django's advice for tests): PBKDF2's
+    million iterations cost about half a second per user here, most of the suite's time. The
+    default hashers stay listed, so a hash made the production way still checks; processes that
+    tests start (manage.py, gunicorn, workers) hash as production does."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *global_settings.PASSWORD_HASHERS,
+    ]
 
 
 @pytest.fixture
