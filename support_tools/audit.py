@@ -101,9 +101,11 @@ def field_change(
 ) -> Change:
     if secret:
         before, after = mask_token(before), mask_token(after)
-    return Change(
-        _Entry(object=_label(obj), field=field_name, before=jsonable(before), after=jsonable(after))
-    )
+    return Change(_field_entry(_label(obj), field_name, before, after))
+
+
+def _field_entry(label: str, field_name: str, before: Any, after: Any) -> _Entry:
+    return _Entry(object=label, field=field_name, before=jsonable(before), after=jsonable(after))
 
 
 def created(obj: models.Model | str, fields: dict[str, Any] | None = None) -> Change:
@@ -166,10 +168,7 @@ class AuditTrail:
 
     def changed_many(self, changes: Iterable[tuple[str, str, Any, Any]]) -> None:
         """`changed` of each (object label, field, before, after): a bulk run's thousands."""
-        self.changes.extend(
-            _Entry(object=obj, field=name, before=jsonable(before), after=jsonable(after))
-            for obj, name, before, after in changes
-        )
+        self.changes.extend(_field_entry(*change) for change in changes)
 
     def created(self, obj: models.Model | str, fields: dict[str, Any] | None = None) -> None:
         self.record([created(obj, fields)])

@@ -139,16 +139,17 @@ def _write(plans: Iterable[Plan]) -> None:
         CourseAccessRoleAssignment.objects.filter(pk__in=assignment_ids).delete()
 
 
-def _attach(links: list[tuple[int, int, str, int | None]], created: dict[tuple[int, str], int]):
+def _attach(
+    links: list[tuple[int, int, str, int | None]], created: dict[tuple[int, str], int]
+) -> None:
     """Point each program course enrollment (pce id, user id, course key, course enrollment id
     or None) at the user's course enrollment: one read before, or `created` by this write."""
     if not links:
         return
     existing = {pk for *_, pk in links if pk is not None}
     # Read, not locked: one deleted meanwhile would fail the whole step at its foreign key check.
-    if existing and CourseEnrollment.objects.filter(AnyOf(F("pk"), existing)).count() != len(
-        existing
-    ):
+    found = CourseEnrollment.objects.filter(AnyOf(F("pk"), existing)) if existing else None
+    if found is not None and found.count() != len(existing):
         raise _Vanished("a course enrollment was deleted while linking")
     bulk_sql.update_rows(
         ProgramCourseEnrollment,

@@ -9,9 +9,9 @@ runner again; runners are idempotent, so what was done reports `unchanged`.
 
 A runner whose result lists many items (a link sheet's rows) keeps them with each step
 (`context.keep_rows`, in the step's transaction) instead of returning them: a retried job
-resumes after the rows it kept (`context.kept()`), and the result is paged and streamed from
-them. `as_dict` puts them back under their key, so the result is the command's JSON. Steps
-may run at once (`kept_steps` tells which are done, `expect_rows` names the columns first).
+runs again only the steps that kept nothing (`context.kept_steps`), and the result is paged
+and streamed from them. `as_dict` puts them back under their key, so the result is the
+command's JSON. Steps may run at once (`expect_rows` names the columns before them).
 """
 
 from __future__ import annotations
@@ -81,20 +81,13 @@ class JobContext:
     ) -> None:
         """Keep a step's result items, numbered from `first`, in the caller's transaction;
         they appear under `key` of the result. Each item's "status" is kept for filters."""
-        columns = list(rows[0]) if rows else []
-        if self.job.rows_key != key or (columns and self.job.row_columns != columns):
-            Job.objects.filter(pk=self.job.pk).update(rows_key=key, row_columns=columns)
-            self.job.rows_key, self.job.row_columns = key, columns
+        self.expect_rows(list(rows[0]) if rows else self.job.row_columns or [], key=key)
         # One statement of plain values: a step keeps thousands (bulk_create costs per row).
         bulk_sql.insert_rows(
             JobRow,
             ["job", "index", "status", "data"],
             [(self.job.pk, first + i, row.get("status", ""), row) for i, row in enumerate(rows)],
         )
-
-    def kept(self) -> int:
-        """How many items the job has kept (a retried job resumes after them)."""
-        return JobRow.objects.filter(job_id=self.job.pk).count()
 
     def kept_steps(self, firsts: Sequence[int]) -> set[int]:
         """Which of the steps starting at `firsts` kept their items (a step keeps all of its

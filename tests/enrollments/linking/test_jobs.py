@@ -179,6 +179,18 @@ class jobs_paused:  # noqa: N801 - reads as a statement
             self.real(job)
 
 
+def unqueued_job(actor, sheet):
+    """A link job as the queue holds it, run by the test itself (`jobs.run`)."""
+    return Job.objects.create(
+        action=linking.ACTION,
+        actor=actor.user,
+        actor_label=actor.label,
+        door=actor.door,
+        payload={"program_uuid": str(PROGRAM), "rows": sheet},
+        progress_total=len(sheet),
+    )
+
+
 def test_a_retried_job_resumes_after_its_last_kept_step(actor, sheet, monkeypatch):
     """A worker that dies mid-job leaves its job running; the message comes back and the job
     runs again: the steps it kept stay as they were, the rest is done once."""
@@ -196,14 +208,7 @@ def test_a_retried_job_resumes_after_its_last_kept_step(actor, sheet, monkeypatc
         return real(*args, **kwargs)
 
     monkeypatch.setattr(link_jobs, "link_step", dies_before_step_3)
-    job = Job.objects.create(
-        action=linking.ACTION,
-        actor=actor.user,
-        actor_label=actor.label,
-        door=actor.door,
-        payload={"program_uuid": str(PROGRAM), "rows": sheet},
-        progress_total=len(sheet),
-    )
+    job = unqueued_job(actor, sheet)
     with pytest.raises(WorkerDied):
         jobs.run(job.pk)
     job.refresh_from_db()
@@ -250,14 +255,7 @@ def test_a_retried_job_runs_again_only_the_steps_it_did_not_keep(
         return rows
 
     monkeypatch.setattr(link_jobs, "link_step", step_2_dies_last)
-    job = Job.objects.create(
-        action=linking.ACTION,
-        actor=actor.user,
-        actor_label=actor.label,
-        door=actor.door,
-        payload={"program_uuid": str(PROGRAM), "rows": sheet},
-        progress_total=len(sheet),
-    )
+    job = unqueued_job(actor, sheet)
     with pytest.raises(WorkerDied):
         jobs.run(job.pk)
     kept = sorted(JobRow.objects.filter(job=job).values_list("index", flat=True))
