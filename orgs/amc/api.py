@@ -31,7 +31,7 @@ class UserSerializer(serializers.Serializer):
     post=extend_schema(
         summary="Ensure the AMC OAuth tokens of a user (the spinning-wheel repair)",
         request=UserOrgSerializer,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, 415: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Request",
@@ -54,7 +54,7 @@ class EnsureAmcTokenView(PostServiceView):
     post=extend_schema(
         summary="Make a user an active AMC admin of an organization and its site",
         request=UserOrgSerializer,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, 415: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Mappings made AMC-admin",

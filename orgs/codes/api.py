@@ -96,7 +96,7 @@ class DiagnoseCodeView(GetServiceView):
     post=extend_schema(
         summary="Align the dates of a code, or of all codes of a contract, with the contract",
         request=SyncCodeDatesSerializer,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, 415: ErrorSerializer},
         examples=[
             OpenApiExample("Request", value={"contract": "acme:Spring 2025", "dry_run": True})
         ],
@@ -118,7 +118,7 @@ class SyncCodeDatesView(PostServiceView):
     post=extend_schema(
         summary="Add seats to a contract (needs the add-seats permission and a reason)",
         request=AddContractSeatsSerializer,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, 415: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Request",

@@ -82,7 +82,7 @@ class DiagnoseOrgMembershipView(GetServiceView):
         "A repair that Keycloak stops part-way answers 503 (kind `unavailable`): its sentence "
         "says what Keycloak had done, and the audit trail keeps the partial result.",
         request=MembershipRepairSerializer,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, 415: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Request",
